@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "log.h"
+
+int cli_load_config(int argc, char **argv, const char *short_options,
+                    const struct option *long_options, RepairOptions *o) {
+        const char *path = NULL;
+        int c, r;
+
+        /* A first, silent pass only looks for --config; the second pass reports errors. */
+        opterr = 0;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) >= 0)
+                if (c == ARG_CONFIG)
+                        path = optarg;
+        opterr = 1;
+        optind = 0;
+
+        if (!path)
+                path = getenv("AUTOFS_RESTORE_HOOK_CONFIG");
+        if (path) {
+                r = repair_options_load_file(o, path);
+                if (r == -ENOENT)
+                        return log_error_errno(r, "Cannot read config file %s: %m", path);
+                return r;
+        }
+
+        r = repair_options_load_file(o, DEFAULT_CONFIG_FILE);
+        if (r == -ENOENT)
+                return 0;
+        return r;
+}
+
+int cli_apply_common_option(RepairOptions *o, int opt, const char *arg) {
+        int r;
+
+        switch (opt) {
+        case ARG_UNIT:
+        case ARG_EXCLUDE:
+                r = repair_options_add_glob(opt == ARG_UNIT ? &o->unit_globs : &o->exclude_globs, arg);
+                if (r < 0)
+                        return log_error_errno(r, "Invalid glob '%s': %m", arg);
+                return 0;
+        case ARG_TIMEOUT:
+                r = parse_timeout(arg, &o->timeout);
+                if (r < 0)
+                        return log_error_errno(r, "Invalid timeout '%s': expected seconds, more than 0 and at most 86400.",
+                                               arg);
+                return 0;
+        case ARG_DRY_RUN:
+                o->dry_run = true;
+                return 0;
+        case ARG_CONFIG:
+                return 0; /* read before the other options */
+        case ARG_VERBOSE:
+                o->log_level = LOG_DEBUG;
+                return 0;
+        case ARG_QUIET:
+                o->log_level = LOG_WARNING;
+                return 0;
+        case ARG_STATE_DIR:
+                if (arg[0] != '/')
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "--state-dir needs an absolute path.");
+                free(o->state_dir);
+                o->state_dir = strdup(arg);
+                return o->state_dir ? 0 : log_oom();
+        case ARG_HELP:
+        case ARG_VERSION:
+                return 1;
+        default:
+                return -ENOKEY;
+        }
+}
+
+int criu_action_requested(void) {
+        return getenv("CRTOOLS_SCRIPT_ACTION") != NULL;
+}
+
+ExitStatus criu_action_run(const RepairOptions *o) {
+        const char *action = getenv("CRTOOLS_SCRIPT_ACTION"), *pid_string;
+        int pid, r;
+
+        if (!action || strcmp(action, "post-resume") != 0) {
+                log_debug("CRIU action '%s': nothing to do.", action ?: "");
+                return EXIT_STATUS_OK;
+        }
+
+        pid_string = getenv("CRTOOLS_INIT_PID");
+        r = parse_pid(pid_string, &pid);
+        if (r < 0) {
+                log_error("CRIU action post-resume: CRTOOLS_INIT_PID='%s' is not a PID.",
+                          pid_string ?: "");
+                return EXIT_STATUS_USAGE;
+        }
+        return repair_container(pid, o);
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A container, pinned by its init process: a pidfd so a recycled PID is never mistaken for it,
+ * and fds of its namespaces and root taken while it was known to be alive. */
+typedef struct Container {
+        pid_t pid;
+        int pidfd;
+        int proc_fd;            /* /proc/PID, a directory */
+        int userns_fd;          /* -EBADF when it shares our user namespace */
+        int mntns_fd;
+        int root_fd;            /* /proc/PID/root: what absolute paths mean inside */
+        uint64_t start_time;    /* clock ticks since boot: with pid, names this incarnation */
+        char comm[17];
+} Container;
+
+#define CONTAINER_NULL                                                                  \
+        (Container) { .pidfd = -EBADF, .proc_fd = -EBADF, .userns_fd = -EBADF,          \
+                      .mntns_fd = -EBADF, .root_fd = -EBADF }
+
+/* Opens the container whose init has this host PID. Fails with
+ *   -ESRCH   the process is gone,
+ *   -EPERM   it is in our own mount namespace (the host, as far as we can tell): refused,
+ *   other    it cannot be inspected. */
+int container_open(pid_t pid, Container *ret);
+void container_close(Container *c);
+
+bool container_is_alive(const Container *c);
+
+/* TracerPid from /proc/PID/status: non-zero while CRIU still restores the process. */
+int container_tracer_pid(const Container *c, pid_t *ret);
+
+/* Reads a small file below /proc/PID. */
+int proc_read_small_file(int proc_fd, const char *name, char *buf, size_t size);
+int proc_parse_start_time(const char *stat_line, uint64_t *ret);

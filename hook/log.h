@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <syslog.h>
+
+#include "macro.h"
+
+/* Where log lines go. Several may be set at once. */
+typedef enum LogTarget {
+        LOG_TARGET_STDERR  = 1 << 0,
+        LOG_TARGET_JOURNAL = 1 << 1,
+        /* "<prio>message\n" lines on a pipe, relayed by a parent process: used by the worker
+         * inside the container, whose root no longer leads to the host's journal socket. */
+        LOG_TARGET_RELAY   = 1 << 2,
+} LogTarget;
+
+/* Set once at start-up, like any other option. */
+void log_setup(const char *program, LogTarget targets, int max_level);
+void log_set_max_level(int level);
+int log_get_max_level(void);
+void log_set_relay_fd(int fd);
+void log_set_context(const char *container);
+const char *log_program(void);
+
+/* Logs and returns -abs(error), so "return log_error_errno(r, ...);" reports and propagates in
+ * one step. %m in the format refers to error, not to whatever errno happens to be. */
+int log_full_errno(int level, int error, const char *file, int line, const char *func,
+                   const char *format, ...) _printf_(6, 7);
+
+/* Re-emits a line received from a worker's relay pipe. */
+void log_relayed_line(const char *line);
+
+#define log_full_errno_at(level, error, ...)                                            \
+        log_full_errno((level), (error), __FILE__, __LINE__, __func__, __VA_ARGS__)
+
+#define log_debug_errno(error, ...)   log_full_errno_at(LOG_DEBUG, error, __VA_ARGS__)
+#define log_info_errno(error, ...)    log_full_errno_at(LOG_INFO, error, __VA_ARGS__)
+#define log_notice_errno(error, ...)  log_full_errno_at(LOG_NOTICE, error, __VA_ARGS__)
+#define log_warning_errno(error, ...) log_full_errno_at(LOG_WARNING, error, __VA_ARGS__)
+#define log_error_errno(error, ...)   log_full_errno_at(LOG_ERR, error, __VA_ARGS__)
+
+#define log_debug(...)   ((void) log_debug_errno(0, __VA_ARGS__))
+#define log_info(...)    ((void) log_info_errno(0, __VA_ARGS__))
+#define log_notice(...)  ((void) log_notice_errno(0, __VA_ARGS__))
+#define log_warning(...) ((void) log_warning_errno(0, __VA_ARGS__))
+#define log_error(...)   ((void) log_error_errno(0, __VA_ARGS__))
+
+/* For errors that have no errno of their own: marks the code as invented here. */
+#define SYNTHETIC_ERRNO(e) (e)
+
+#define log_oom() log_error_errno(SYNTHETIC_ERRNO(ENOMEM), "Out of memory.")

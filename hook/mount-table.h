@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <libmount.h>
+
+#include "macro.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_free_table);
+#define _cleanup_mnt_table_ _cleanup_(mnt_free_tablep)
+
+typedef enum AutofsMode {
+        AUTOFS_MODE_UNKNOWN,
+        AUTOFS_MODE_DIRECT,
+        AUTOFS_MODE_INDIRECT,
+        AUTOFS_MODE_OFFSET,
+} AutofsMode;
+
+const char *autofs_mode_to_string(AutofsMode m);
+
+/* A filesystem as a mount shows it: which superblock, and which directory of it is the root of
+ * this mount (bind mounts of subdirectories share a superblock). */
+typedef struct FsIdentity {
+        dev_t dev;
+        char root[256];
+} FsIdentity;
+
+bool fs_identity_equal(const FsIdentity *a, const FsIdentity *b);
+
+/* What is mounted at one path: the topmost autofs there and what is stacked on it. */
+typedef struct AutofsStack {
+        bool has_autofs;
+        int autofs_id;
+        dev_t autofs_dev;
+        uint64_t pipe_ino;
+        AutofsMode mode;
+
+        unsigned n_on_top;      /* mounts stacked on the autofs at the same path */
+        FsIdentity top;         /* the topmost of them, when n_on_top > 0 */
+        char top_fstype[64];
+        bool top_has_submounts; /* mounts below the top's path, carried along by a recursive clone */
+
+        unsigned n_mounts;      /* all mounts at this path */
+        FsIdentity visible;     /* the topmost mount at this path, whatever it is */
+} AutofsStack;
+
+/* Parses the mount table of the namespace we are in, as seen from our root, through the host's
+ * /proc/self (an fd opened before we changed root; the container's procfs does not show us). */
+int mount_table_read(int proc_self_fd, struct libmnt_table **ret);
+
+/* Parses a mountinfo text; used by the above and by unit tests. */
+int mount_table_parse_string(const char *text, struct libmnt_table **ret);
+
+/* Describes the mounts at where. -ENOENT if nothing is mounted there; -ENOTUNIQ if the mounts
+ * at where do not form a single stack (so moving things around could lose track of one). */
+int mount_table_autofs_stack(struct libmnt_table *t, const char *where, AutofsStack *ret);
+
+/* Mount targets directly below dir (one level), e.g. the entries of our stash directory. */
+int mount_table_children_of(struct libmnt_table *t, const char *dir, char ***ret);

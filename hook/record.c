@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fd-util.h"
+#include "log.h"
+#include "path-util.h"
+#include "record.h"
+
+/* A record names each automount unit of one container once. */
+#define RECORD_MAX (1024 * 1024)
+#define LOCK_POLL_USEC (20 * USEC_PER_MSEC)
+
+void record_done(Record *r) {
+        free(r->entries);
+        *r = (Record) {};
+}
+
+int record_add(Record *r, const char *unit, uint64_t pipe_ino) {
+        RecordEntry *e;
+
+        if (strlen(unit) >= sizeof e->unit)
+                return -ENAMETOOLONG;
+        e = realloc(r->entries, (r->n + 1) * sizeof *e);
+        if (!e)
+                return -ENOMEM;
+        r->entries = e;
+        e[r->n].pipe_ino = pipe_ino;
+        strcpy(e[r->n].unit, unit);
+        r->n++;
+        return 0;
+}
+
+uint64_t record_lookup(const Record *r, const char *unit) {
+        for (size_t i = 0; i < r->n; i++)
+                if (strcmp(r->entries[i].unit, unit) == 0)
+                        return r->entries[i].pipe_ino;
+        return 0;
+}
+
+int record_parse(const char *text, Record *ret) {
+        Record r = {};
+        const char *line = text;
+
+        while (*line) {
+                const char *nl = strchrnul(line, '\n');
+                char buf[320], unit[256];
+                unsigned long long ino;
+                size_t len = (size_t) (nl - line);
+                int k;
+
+                /* A damaged line only costs a restart: skip it rather than fail the repair. */
+                if (len > 0 && len < sizeof buf) {
+                        memcpy(buf, line, len);
+                        buf[len] = '\0';
+                        if (sscanf(buf, "%llu %255s%n", &ino, unit, &k) == 2 && buf[k] == '\0' &&
+                            unit_name_is_valid(unit, ".automount")) {
+                                k = record_add(&r, unit, ino);
+                                if (k < 0) {
+                                        record_done(&r);
+                                        return k;
+                                }
+                        }
+                }
+                line = *nl ? nl + 1 : nl;
+        }
+        *ret = r;
+        return 0;
+}
+
+int record_read(int fd, Record *ret) {
+        _cleanup_free_ char *buf = NULL;
+        size_t used = 0;
+
+        buf = malloc(RECORD_MAX + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = pread(fd, buf + used, RECORD_MAX - used, (off_t) used);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                used += (size_t) n;
+                if (used == RECORD_MAX)
+                        break;
+        }
+        buf[used] = '\0';
+        return record_parse(buf, ret);
+}
+
+int record_write(int fd, const Record *r) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        f = open_memstream(&text, &size);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < r->n; i++)
+                fprintf(f, "%" PRIu64 " %s\n", r->entries[i].pipe_ino, r->entries[i].unit);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+
+        if (ftruncate(fd, 0) < 0)
+                return -errno;
+        for (size_t done = 0; done < size; ) {
+                ssize_t n = pwrite(fd, text + done, size - done, (off_t) done);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                done += (size_t) n;
+        }
+        return 0;
+}
+
+static bool record_is_stale(const char *name) {
+        char path[64], buf[4096];
+        unsigned long long start, actual;
+        int pid, k, proc_fd;
+        bool stale = true;
+
+        if (sscanf(name, "%d-%llu.record%n", &pid, &start, &k) != 2 || name[k] != '\0')
+                return false; /* not ours to judge */
+
+        snprintf(path, sizeof path, "/proc/%d", pid);
+        proc_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (proc_fd < 0)
+                return errno == ENOENT;
+        uint64_t t;
+        if (proc_read_small_file(proc_fd, "stat", buf, sizeof buf) > 0 &&
+            proc_parse_start_time(buf, &t) == 0) {
+                actual = t;
+                stale = actual != start;
+        }
+        safe_close(proc_fd);
+        return stale;
+}
+
+static void prune_stale_records(int dir_fd) {
+        DIR *d;
+        struct dirent *de;
+        int fd = dup(dir_fd);
+
+        if (fd < 0)
+                return;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return;
+        }
+        while ((de = readdir(d)))
+                if (de->d_type == DT_REG && record_is_stale(de->d_name))
+                        (void) unlinkat(dir_fd, de->d_name, 0);
+        closedir(d);
+}
+
+int record_open_locked(const char *state_dir, const Container *c, usec_t deadline) {
+        _cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
+        char name[64];
+        struct stat st;
+
+        if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Failed to create %s: %m", state_dir);
+        dir_fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir_fd < 0)
+                return log_error_errno(errno, "Failed to open %s: %m", state_dir);
+        if (fstat(dir_fd, &st) < 0)
+                return -errno;
+        if (st.st_uid != geteuid() || (st.st_mode & 0022))
+                return log_error_errno(SYNTHETIC_ERRNO(EPERM),
+                                       "%s is writable by others; refusing to keep state there.",
+                                       state_dir);
+
+        prune_stale_records(dir_fd);
+
+        snprintf(name, sizeof name, "%d-%" PRIu64 ".record", (int) c->pid, c->start_time);
+        fd = openat(dir_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to open %s/%s: %m", state_dir, name);
+
+        for (;;) {
+                if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+                        break;
+                if (errno != EWOULDBLOCK && errno != EINTR)
+                        return log_error_errno(errno, "Failed to lock %s/%s: %m", state_dir, name);
+                if (usec_until(deadline) == 0)
+                        return log_error_errno(SYNTHETIC_ERRNO(ETIMEDOUT),
+                                               "Another run for this container still holds %s/%s.",
+                                               state_dir, name);
+                usleep(LOCK_POLL_USEC);
+        }
+        return TAKE_FD(fd);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "container.h"
+#include "time-util.h"
+
+/* What a run left behind, kept on the host per container incarnation (init PID and start time):
+ * for each unit it repaired, the pipe inode of the autofs systemd set up then. A later run for
+ * the same restore that finds the same autofs knows the unit is repaired and restarts nothing.
+ * The file is also the lock that keeps two runs for one container from interleaving. */
+typedef struct RecordEntry {
+        uint64_t pipe_ino;
+        char unit[256];
+} RecordEntry;
+
+typedef struct Record {
+        RecordEntry *entries;
+        size_t n;
+} Record;
+
+void record_done(Record *r);
+
+/* Opens and locks the record of this container, waiting for another run until the deadline
+ * (-ETIMEDOUT). Removes records of containers that are gone. */
+int record_open_locked(const char *state_dir, const Container *c, usec_t deadline);
+
+int record_read(int fd, Record *ret);
+int record_write(int fd, const Record *r);
+int record_add(Record *r, const char *unit, uint64_t pipe_ino);
+
+/* The pipe inode recorded for unit, 0 if none. */
+uint64_t record_lookup(const Record *r, const char *unit);
+
+/* Parses the text of a record; exposed for unit tests. */
+int record_parse(const char *text, Record *ret);

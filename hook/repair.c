@@ -1,0 +1,649 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "fd-util.h"
+#include "log.h"
+#include "mount-ops.h"
+#include "mount-table.h"
+#include "path-util.h"
+#include "record.h"
+#include "repair.h"
+#include "stash.h"
+#include "systemd-bus.h"
+
+typedef enum UnitState {
+        UNIT_PENDING,           /* selected and to be repaired */
+        UNIT_ALREADY_REPAIRED,  /* this restore was repaired by an earlier run */
+        UNIT_NOT_TOUCHED,       /* left alone, for the reason given */
+        UNIT_REPAIRED,
+        UNIT_FAILED,
+} UnitState;
+
+typedef struct UnitRepair {
+        char *name;
+        char *object_path;
+        char *where;
+        bool where_valid;       /* checked against the unit name */
+        UnitState state;
+        char reason[256];
+
+        AutofsStack before;
+        AutofsStack after;
+        int tree_fd;            /* detached copy of the tree on top of the autofs */
+        bool stashed;           /* an attached copy waits in the stash */
+        bool tree_back;         /* the tree is on top at Where again */
+        RestartJob job;
+} UnitRepair;
+
+typedef struct Repair {
+        const Worker *worker;
+        const RepairOptions *options;
+        int record_fd;
+        usec_t soft_deadline;   /* for systemd; what is left after it is for putting trees back */
+        sd_bus *bus;
+        Stash stash;
+        UnitRepair *units;
+        size_t n_units;
+} Repair;
+
+static void repair_done(Repair *rp) {
+        for (size_t i = 0; i < rp->n_units; i++) {
+                UnitRepair *u = &rp->units[i];
+                free(u->name);
+                free(u->object_path);
+                free(u->where);
+                safe_close(u->tree_fd);
+                restart_job_done(&u->job);
+        }
+        free(rp->units);
+        stash_close(&rp->stash);
+        sd_bus_flush_close_unref(rp->bus);
+}
+
+_printf_(3, 4)
+static void unit_set(UnitRepair *u, UnitState state, const char *format, ...) {
+        va_list ap;
+
+        u->state = state;
+        va_start(ap, format);
+        vsnprintf(u->reason, sizeof u->reason, format, ap);
+        va_end(ap);
+}
+
+static void format_dev(dev_t d, char buf[static 32]) {
+        snprintf(buf, 32, "%u:%u", major(d), minor(d));
+}
+
+/* Where and unit name come from the container: both are checked before any use, and must agree
+ * the way systemd itself requires (the unit name is the escaped path). */
+static int validate_where(const UnitRepair *u, char *why, size_t size) {
+        _cleanup_free_ char *expected = NULL;
+
+        if (!path_is_normalized_absolute(u->where) || strcmp(u->where, "/") == 0) {
+                snprintf(why, size, "Where= is not a normalized absolute path");
+                return -EINVAL;
+        }
+        if (unit_name_from_path(u->where, ".automount", &expected) < 0 ||
+            strcmp(expected, u->name) != 0) {
+                snprintf(why, size, "Where= does not match the unit name");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int load_units(Repair *rp) {
+        AutomountUnitInfo *info = NULL;
+        size_t n = 0;
+        int r;
+
+        r = systemd_list_automounts(rp->bus, rp->soft_deadline, &info, &n);
+        if (r < 0)
+                return log_error_errno(r, "Failed to list automount units: %m");
+
+        rp->units = calloc(n ?: 1, sizeof *rp->units);
+        if (!rp->units) {
+                automount_unit_info_free_array(info, n);
+                return log_oom();
+        }
+
+        for (size_t i = 0; i < n; i++) {
+                UnitRepair *u = &rp->units[rp->n_units];
+
+                if (!unit_name_is_valid(info[i].name, ".automount")) {
+                        log_warning("Ignoring a unit with an invalid name from the container's systemd.");
+                        continue;
+                }
+                if (!repair_options_unit_selected(rp->options, info[i].name)) {
+                        log_debug("%s: not selected.", info[i].name);
+                        continue;
+                }
+
+                *u = (UnitRepair) {
+                        .name = TAKE_PTR(info[i].name),
+                        .object_path = TAKE_PTR(info[i].object_path),
+                        .tree_fd = -EBADF,
+                };
+                u->job.unit = u->name;
+                rp->n_units++;
+
+                /* Where= of inactive units too: a tree an interrupted run set aside for a unit
+                 * that failed since must still find its way back. */
+                r = systemd_get_unit_property(rp->bus, u->object_path,
+                                              "org.freedesktop.systemd1.Automount", "Where",
+                                              rp->soft_deadline, &u->where);
+                if (r < 0) {
+                        unit_set(u, UNIT_FAILED, "failed to read Where=: %s", strerror(-r));
+                        continue;
+                }
+                if (validate_where(u, u->reason, sizeof u->reason) < 0) {
+                        u->state = UNIT_NOT_TOUCHED;
+                        continue;
+                }
+                u->where_valid = true;
+
+                if (strcmp(info[i].active_state, "active") != 0)
+                        unit_set(u, UNIT_NOT_TOUCHED, "not touched: unit is %s", info[i].active_state);
+        }
+        automount_unit_info_free_array(info, n);
+        return 0;
+}
+
+static UnitRepair *find_unit(Repair *rp, const char *name) {
+        for (size_t i = 0; i < rp->n_units; i++)
+                if (strcmp(rp->units[i].name, name) == 0)
+                        return &rp->units[i];
+        return NULL;
+}
+
+/* Opens the parent directory of where, for unmounting by name relative to it. */
+static int open_parent(const char *where, const char **ret_base) {
+        const char *slash = strrchr(where, '/');
+        _cleanup_free_ char *parent = NULL;
+
+        if (!slash)
+                return -EINVAL;
+        /* "/a" has the parent "/", "/a/b" has "/a". */
+        parent = strndup(where, slash == where ? 1 : (size_t) (slash - where));
+        if (!parent)
+                return -ENOMEM;
+        *ret_base = slash + 1;
+        return open_path_no_symlinks(AT_FDCWD, parent, O_DIRECTORY);
+}
+
+/* Puts tree_fd on top of whatever is mounted at where now. If systemd mounted the unit's
+ * filesystem on the new autofs meanwhile (an access raced us), that one is new and empty: it
+ * goes, unless it is busy, in which case our tree is stacked on top of it. */
+static int put_tree_on_top(const Repair *rp, const char *where, int tree_fd,
+                           const FsIdentity *tree, bool *ret_already_there) {
+        _cleanup_mnt_table_ struct libmnt_table *t = NULL;
+        _cleanup_close_ int parent_fd = -EBADF, target_fd = -EBADF;
+        AutofsStack now;
+        const char *base;
+        int r;
+
+        *ret_already_there = false;
+        r = mount_table_read(rp->worker->proc_self_fd, &t);
+        if (r < 0)
+                return r;
+        r = mount_table_autofs_stack(t, where, &now);
+        if (r == 0 && fs_identity_equal(&now.visible, tree)) {
+                *ret_already_there = true;
+                return 0;
+        }
+        if (r == 0 && now.has_autofs && now.n_on_top > 0) {
+                parent_fd = open_parent(where, &base);
+                if (parent_fd < 0)
+                        return parent_fd;
+                r = unmount_at(parent_fd, base, 0);
+                if (r < 0)
+                        log_warning_errno(r, "%s: a new filesystem was mounted meanwhile and cannot be unmounted (%m); putting the original on top of it.",
+                                          where);
+        }
+
+        target_fd = open_path_no_symlinks(AT_FDCWD, where, 0);
+        if (target_fd < 0)
+                return target_fd;
+        return attach_mount_tree(tree_fd, target_fd);
+}
+
+/* A previous run was killed while trees were set aside: put each back, then repair as usual. */
+static void recover_stash(Repair *rp) {
+        _cleanup_mnt_table_ struct libmnt_table *t = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        r = stash_open(&rp->stash, false);
+        if (r < 0)
+                return;
+
+        r = mount_table_read(rp->worker->proc_self_fd, &t);
+        if (r >= 0)
+                r = mount_table_children_of(t, STASH_DIR, &names);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to look for set-aside trees in %s: %m", STASH_DIR);
+                return;
+        }
+
+        for (char **n = names; *n; n++) {
+                _cleanup_close_ int tree_fd = -EBADF;
+                UnitRepair *u = find_unit(rp, *n);
+                char stash_path[PATH_MAX];
+                AutofsStack stashed;
+                bool already;
+
+                snprintf(stash_path, sizeof stash_path, "%s/%s", STASH_DIR, *n);
+                if (!u || !u->where_valid) {
+                        log_warning("%s holds a tree of no active automount unit of this container; leaving it there.",
+                                    stash_path);
+                        continue;
+                }
+                if (mount_table_autofs_stack(t, stash_path, &stashed) < 0)
+                        continue;
+
+                tree_fd = stash_clone(&rp->stash, *n);
+                if (tree_fd < 0) {
+                        log_error_errno(tree_fd, "%s: failed to take the tree set aside by an interrupted run: %m",
+                                        u->name);
+                        continue;
+                }
+                r = put_tree_on_top(rp, u->where, tree_fd, &stashed.visible, &already);
+                if (r < 0) {
+                        log_error_errno(r, "%s: failed to put back the tree set aside by an interrupted run; it stays at %s: %m",
+                                        u->name, stash_path);
+                        if (u->state == UNIT_PENDING)
+                                unit_set(u, UNIT_FAILED, "a tree set aside by an interrupted run could not be put back");
+                        continue;
+                }
+                log_notice("%s (%s): %s set aside by an interrupted run, %s.", u->name, u->where,
+                           *n, already ? "was still in place" : "put back");
+                r = stash_drop(&rp->stash, *n);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to remove %s: %m", stash_path);
+        }
+}
+
+static void plan_units(Repair *rp, const Record *record) {
+        _cleanup_mnt_table_ struct libmnt_table *t = NULL;
+        int r;
+
+        r = mount_table_read(rp->worker->proc_self_fd, &t);
+        if (r < 0) {
+                log_error_errno(r, "Failed to read the container's mount table: %m");
+                for (size_t i = 0; i < rp->n_units; i++)
+                        if (rp->units[i].state == UNIT_PENDING)
+                                unit_set(&rp->units[i], UNIT_FAILED, "mount table unreadable");
+                return;
+        }
+
+        for (size_t i = 0; i < rp->n_units; i++) {
+                UnitRepair *u = &rp->units[i];
+                AutofsStack *s = &u->before;
+
+                if (u->state != UNIT_PENDING)
+                        continue;
+
+                r = mount_table_autofs_stack(t, u->where, s);
+                if (r == -ENOTUNIQ) {
+                        unit_set(u, UNIT_NOT_TOUCHED, "not touched: the mounts at Where do not form one stack");
+                        continue;
+                }
+                if (r < 0 || !s->has_autofs) {
+                        unit_set(u, UNIT_NOT_TOUCHED, "not touched: no autofs mounted at Where");
+                        continue;
+                }
+                if (s->mode == AUTOFS_MODE_INDIRECT) {
+                        unit_set(u, UNIT_NOT_TOUCHED, "not touched: indirect autofs, whose mounts a restart would lose");
+                        continue;
+                }
+                if (s->n_on_top > 1) {
+                        unit_set(u, UNIT_NOT_TOUCHED, "not touched: %u filesystems stacked on the autofs, only the topmost could be kept",
+                                 s->n_on_top);
+                        continue;
+                }
+                if (s->pipe_ino != 0 && record_lookup(record, u->name) == s->pipe_ino) {
+                        unit_set(u, UNIT_ALREADY_REPAIRED, "already repaired for this restore");
+                        continue;
+                }
+        }
+}
+
+/* Takes a copy of the tree on top before systemd detaches it, and parks another copy in the
+ * stash, so that the data survives a failed restart and our own death. */
+static int set_aside(Repair *rp, UnitRepair *u) {
+        _cleanup_close_ int where_fd = -EBADF;
+        struct stat st;
+        int r;
+
+        if (u->before.n_on_top == 0)
+                return 0;
+
+        where_fd = open_path_no_symlinks(AT_FDCWD, u->where, 0);
+        if (where_fd < 0)
+                return where_fd;
+        u->tree_fd = clone_mount_tree(where_fd);
+        if (u->tree_fd < 0)
+                return u->tree_fd;
+
+        /* The path may have changed under us since we read the mount table. */
+        if (fstat(u->tree_fd, &st) < 0)
+                return -errno;
+        if (st.st_dev != u->before.top.dev)
+                return -ESTALE;
+
+        if (rp->stash.dir_fd >= 0) {
+                r = stash_put(&rp->stash, u->name, u->tree_fd);
+                if (r < 0)
+                        log_warning_errno(r, "%s: cannot keep a copy in %s (%m); the tree is held only by this process until it is back.",
+                                          u->name, STASH_DIR);
+                else
+                        u->stashed = true;
+        }
+        return 0;
+}
+
+static bool job_succeeded(Repair *rp, UnitRepair *u) {
+        _cleanup_free_ char *state = NULL;
+        int r;
+
+        if (u->job.error) {
+                unit_set(u, UNIT_FAILED, "systemd refused the restart: %s", u->job.error);
+                return false;
+        }
+        if (!u->job.finished) {
+                unit_set(u, UNIT_FAILED, "the restart did not finish before the deadline");
+                return false;
+        }
+        if (!streq_ptr(u->job.result, "done")) {
+                unit_set(u, UNIT_FAILED, "the restart job ended with '%s'", u->job.result ?: "?");
+                return false;
+        }
+        /* "done" says the job ran, not that the unit is up. */
+        r = systemd_get_unit_property(rp->bus, u->object_path, "org.freedesktop.systemd1.Unit",
+                                      "ActiveState", rp->worker->deadline, &state);
+        if (r < 0) {
+                unit_set(u, UNIT_FAILED, "cannot read ActiveState after the restart: %s", strerror(-r));
+                return false;
+        }
+        if (strcmp(state, "active") != 0) {
+                unit_set(u, UNIT_FAILED, "the unit is %s after the restart", state);
+                return false;
+        }
+        return true;
+}
+
+static void put_back(Repair *rp, UnitRepair *u) {
+        bool already = false;
+        int r;
+
+        if (u->tree_fd < 0)
+                return;
+
+        r = put_tree_on_top(rp, u->where, u->tree_fd, &u->before.top, &already);
+        if (r < 0) {
+                log_error_errno(r, "%s: failed to put the %s back on %s: %m%s%s", u->name,
+                                u->before.top_fstype, u->where,
+                                u->stashed ? "; it is kept at " STASH_DIR "/" : "",
+                                u->stashed ? u->name : "");
+                unit_set(u, UNIT_FAILED, "the filesystem on top could not be put back%s",
+                         u->stashed ? " (kept in " STASH_DIR ")" : "");
+                return;
+        }
+        u->tree_back = true;
+        u->tree_fd = safe_close(u->tree_fd);
+        if (u->stashed) {
+                r = stash_drop(&rp->stash, u->name);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to remove %s/%s: %m", STASH_DIR, u->name);
+                else
+                        u->stashed = false;
+        }
+}
+
+static void verify_units(Repair *rp) {
+        _cleanup_mnt_table_ struct libmnt_table *t = NULL;
+        int r;
+
+        r = mount_table_read(rp->worker->proc_self_fd, &t);
+        for (size_t i = 0; i < rp->n_units; i++) {
+                UnitRepair *u = &rp->units[i];
+
+                if (u->state != UNIT_PENDING)
+                        continue;
+                if (r < 0) {
+                        unit_set(u, UNIT_FAILED, "cannot read the mount table to verify");
+                        continue;
+                }
+                if (mount_table_autofs_stack(t, u->where, &u->after) < 0 || !u->after.has_autofs) {
+                        unit_set(u, UNIT_FAILED, "no autofs at Where after the restart");
+                        continue;
+                }
+                /* systemd makes a new pipe whenever it sets up the autofs: a new pipe inode is
+                 * proof that the autofs there is the one systemd knows. */
+                if (u->after.pipe_ino == u->before.pipe_ino) {
+                        unit_set(u, UNIT_FAILED, "the autofs at Where was not re-created");
+                        continue;
+                }
+                if (u->before.n_on_top > 0 && !fs_identity_equal(&u->after.visible, &u->before.top)) {
+                        unit_set(u, UNIT_FAILED, "the filesystem on top is not the original one");
+                        continue;
+                }
+                u->state = UNIT_REPAIRED;
+        }
+}
+
+static void report_unit(const UnitRepair *u, bool dry_run) {
+        char old_dev[32], new_dev[32], top_dev[32];
+        const char *where = u->where ?: "?";
+
+        format_dev(u->before.autofs_dev, old_dev);
+        format_dev(u->after.autofs_dev, new_dev);
+        format_dev(u->before.top.dev, top_dev);
+
+        switch (u->state) {
+        case UNIT_PENDING:
+                if (dry_run) {
+                        if (u->before.n_on_top > 0)
+                                log_info("%s (%s): would restart; autofs %s; would set aside %s %s and put it back.",
+                                         u->name, where, old_dev, u->before.top_fstype, top_dev);
+                        else
+                                log_info("%s (%s): would restart; autofs %s; nothing mounted on top.",
+                                         u->name, where, old_dev);
+                } else
+                        log_error("%s (%s): left in an unknown state.", u->name, where);
+                break;
+        case UNIT_REPAIRED:
+                if (u->before.n_on_top > 0)
+                        log_info("%s (%s): repaired; autofs %s -> %s; %s %s set aside and put back.",
+                                 u->name, where, old_dev, new_dev, u->before.top_fstype, top_dev);
+                else
+                        log_info("%s (%s): repaired; autofs %s -> %s; nothing mounted on top.",
+                                 u->name, where, old_dev, new_dev);
+                break;
+        case UNIT_FAILED:
+                log_error("%s (%s): FAILED: %s%s", u->name, where, u->reason,
+                          u->tree_back ? "; the original filesystem is back on top" : "");
+                break;
+        case UNIT_ALREADY_REPAIRED:
+        case UNIT_NOT_TOUCHED:
+        default:
+                log_info("%s (%s): %s.", u->name, where, u->reason);
+                break;
+        }
+}
+
+static int write_record(Repair *rp, const Record *previous) {
+        Record r = {};
+        int k = 0;
+
+        if (rp->record_fd < 0)
+                return 0;
+        for (size_t i = 0; i < rp->n_units && k >= 0; i++) {
+                const UnitRepair *u = &rp->units[i];
+
+                if (u->state == UNIT_REPAIRED)
+                        k = record_add(&r, u->name, u->after.pipe_ino);
+                else if (u->state == UNIT_ALREADY_REPAIRED)
+                        k = record_add(&r, u->name, record_lookup(previous, u->name));
+        }
+        if (k >= 0)
+                k = record_write(rp->record_fd, &r);
+        record_done(&r);
+        return k;
+}
+
+static bool is_systemd_running(void) {
+        struct stat st;
+
+        /* What sd_booted() checks: systemd creates this directory early at boot. */
+        return lstat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int repair_in_container(const Worker *w, void *userdata) {
+        const RepairRequest *req = userdata;
+        Repair rp = {
+                .worker = w,
+                .options = req->options,
+                .record_fd = req->record_fd,
+                .stash = STASH_NULL,
+        };
+        Record record = {};
+        size_t pending = 0, repaired = 0, failed = 0, untouched = 0;
+        _cleanup_free_ RestartJob *jobs = NULL;
+        usec_t left = usec_until(w->deadline);
+        int r, result;
+
+        if (!is_systemd_running()) {
+                log_notice("PID 1 of the container (%s) is not systemd; nothing to do.",
+                           w->container->comm);
+                return REPAIR_RESULT_NOT_SYSTEMD;
+        }
+
+        /* Keep a fifth of the time, at most 2 s, for putting trees back whatever systemd does. */
+        rp.soft_deadline = w->deadline == USEC_INFINITY ? USEC_INFINITY :
+                           w->deadline - (left / 5 < 2 * USEC_PER_SEC ? left / 5 : 2 * USEC_PER_SEC);
+
+        r = systemd_bus_open(w->container->pid, rp.soft_deadline, &rp.bus);
+        if (r < 0) {
+                log_error_errno(r, "Failed to connect to the container's systemd at /run/systemd/private: %m");
+                result = REPAIR_RESULT_ERROR;
+                goto finish;
+        }
+
+        r = load_units(&rp);
+        if (r < 0) {
+                result = REPAIR_RESULT_ERROR;
+                goto finish;
+        }
+
+        if (rp.record_fd >= 0 && record_read(rp.record_fd, &record) < 0)
+                log_warning("The record of earlier runs is unreadable; repairing everything.");
+
+        if (!rp.options->dry_run)
+                recover_stash(&rp);
+        plan_units(&rp, &record);
+
+        for (size_t i = 0; i < rp.n_units; i++)
+                if (rp.units[i].state == UNIT_PENDING)
+                        pending++;
+
+        if (rp.options->dry_run || pending == 0) {
+                for (size_t i = 0; i < rp.n_units; i++)
+                        report_unit(&rp.units[i], rp.options->dry_run);
+                for (size_t i = 0; i < rp.n_units; i++)
+                        if (rp.units[i].state == UNIT_FAILED)
+                                failed++;
+                if (rp.n_units == 0)
+                        log_info("No automount units%s.",
+                                 rp.options->unit_globs ? " match the selection" : "");
+                result = failed > 0 ? REPAIR_RESULT_SOME_FAILED :
+                         pending > 0 ? REPAIR_RESULT_REPAIRED : REPAIR_RESULT_NOTHING_TO_DO;
+                goto finish;
+        }
+
+        r = stash_open(&rp.stash, true);
+        if (r < 0)
+                log_warning_errno(r, "Cannot use %s (%m); trees set aside are held only by this process.",
+                                  STASH_DIR);
+
+        jobs = calloc(pending, sizeof *jobs);
+        if (!jobs) {
+                result = REPAIR_RESULT_ERROR;
+                goto finish;
+        }
+
+        pending = 0;
+        for (size_t i = 0; i < rp.n_units; i++) {
+                UnitRepair *u = &rp.units[i];
+
+                if (u->state != UNIT_PENDING)
+                        continue;
+                r = set_aside(&rp, u);
+                if (r < 0) {
+                        /* Without a copy of its tree a restart could lose data: skip the unit. */
+                        unit_set(u, UNIT_FAILED, "not restarted: cannot take a copy of the %s on top: %s",
+                                 u->before.top_fstype, strerror(-r));
+                        u->tree_fd = safe_close(u->tree_fd);
+                        continue;
+                }
+                jobs[pending++].unit = u->name;
+        }
+
+        r = systemd_restart_units(rp.bus, jobs, pending, rp.soft_deadline);
+        if (r < 0)
+                log_error_errno(r, "Waiting for the restart jobs failed: %m");
+
+        /* Results go back to the units, then every tree goes back, whatever the outcome. */
+        for (size_t i = 0, j = 0; i < rp.n_units && j < pending; i++) {
+                UnitRepair *u = &rp.units[i];
+
+                if (u->state != UNIT_PENDING || !streq_ptr(u->name, jobs[j].unit))
+                        continue;
+                u->job = jobs[j];
+                jobs[j++] = (RestartJob) {};
+                (void) job_succeeded(&rp, u);
+        }
+        for (size_t i = 0; i < rp.n_units; i++)
+                put_back(&rp, &rp.units[i]);
+
+        verify_units(&rp);
+
+        for (size_t i = 0; i < rp.n_units; i++) {
+                report_unit(&rp.units[i], false);
+                switch (rp.units[i].state) {
+                case UNIT_REPAIRED:
+                        repaired++;
+                        break;
+                case UNIT_FAILED:
+                        failed++;
+                        break;
+                case UNIT_PENDING:
+                case UNIT_ALREADY_REPAIRED:
+                case UNIT_NOT_TOUCHED:
+                default:
+                        untouched++;
+                        break;
+                }
+        }
+        log_info("%zu automount unit(s): %zu repaired, %zu failed, %zu not touched.",
+                 rp.n_units, repaired, failed, untouched);
+
+        r = write_record(&rp, &record);
+        if (r < 0)
+                log_warning_errno(r, "Failed to record the repair: %m");
+
+        result = failed > 0 ? REPAIR_RESULT_SOME_FAILED : REPAIR_RESULT_REPAIRED;
+
+finish:
+        record_done(&record);
+        repair_done(&rp);
+        return result;
+}

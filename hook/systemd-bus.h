@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <systemd/sd-bus.h>
+
+#include "time-util.h"
+
+
+
+typedef struct AutomountUnitInfo {
+        char *name;
+        char *object_path;
+        char *active_state;
+} AutomountUnitInfo;
+
+void automount_unit_info_free_array(AutomountUnitInfo *a, size_t n);
+
+/* A restart of one unit, as queued and as it ended. */
+typedef struct RestartJob {
+        const char *unit;
+        char *job_path;         /* set when systemd accepted the job */
+        char *result;           /* JobRemoved's result: "done", "failed", "timeout", ... */
+        char *error;            /* the method error, when systemd refused the job */
+        bool finished;
+} RestartJob;
+
+void restart_job_done(RestartJob *j);
+
+/* Connects to systemd's private socket of the namespace we are in and checks that the peer is
+ * expected_pid (in our PID namespace), so that no other process in the container can pose as
+ * its systemd. */
+int systemd_bus_open(pid_t expected_pid, usec_t deadline, sd_bus **ret);
+
+/* Every loaded *.automount unit, whatever its state. */
+int systemd_list_automounts(sd_bus *bus, usec_t deadline, AutomountUnitInfo **ret, size_t *ret_n);
+
+int systemd_get_unit_property(sd_bus *bus, const char *object_path, const char *interface,
+                              const char *property, usec_t deadline, char **ret);
+
+/* Resets each unit's failure state and start rate limit, queues all restarts, then waits for
+ * all of them: N units cost one round trip, not N. Jobs that do not end before the deadline are
+ * left unfinished. */
+int systemd_restart_units(sd_bus *bus, RestartJob *jobs, size_t n, usec_t deadline);

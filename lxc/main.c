@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lxc-autofs-restore: repairs the systemd automounts of an LXC container restored by
+ * lxc-checkpoint, as an LXC hook, as a CRIU action script, or by hand for one container. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "log.h"
+#include "lxc-hook.h"
+
+enum {
+        ARG_PID = ARG_FRONT_END_FIRST,
+};
+
+static const struct option long_options[] = {
+        CLI_COMMON_LONG_OPTIONS,
+        { "pid",   required_argument, NULL, ARG_PID },
+        {}
+};
+
+static void help(void) {
+        printf("Usage: lxc-autofs-restore [OPTIONS] --pid PID\n"
+               "       lxc-autofs-restore [OPTIONS] [NAME SECTION TYPE]            (LXC hook)\n"
+               "       CRTOOLS_SCRIPT_ACTION=... lxc-autofs-restore                 (CRIU action script)\n"
+               "\n"
+               "Repairs the systemd automounts of a container restored by CRIU: sets aside what is\n"
+               "mounted on each autofs, restarts the .automount units over systemd's private bus,\n"
+               "and puts everything back. Runs nothing inside the container.\n"
+               "\n"
+               "      --pid=PID         repair the container whose init has host PID PID\n"
+               CLI_COMMON_HELP
+               "\n"
+               CLI_EXIT_STATUS_HELP
+               "See lxc-autofs-restore(8).\n");
+}
+
+int main(int argc, char **argv) {
+        _cleanup_(repair_options_done) RepairOptions o;
+        int pid = 0, c, r;
+
+        repair_options_init(&o);
+        log_setup("lxc-autofs-restore", LOG_TARGET_STDERR | LOG_TARGET_JOURNAL, LOG_INFO);
+
+        r = cli_load_config(argc, argv, CLI_COMMON_SHORT_OPTIONS, long_options, &o);
+        if (r < 0)
+                return EXIT_STATUS_USAGE;
+
+        while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT_OPTIONS, long_options, NULL)) >= 0) {
+                switch (c) {
+                case ARG_PID:
+                        r = parse_pid(optarg, &pid);
+                        if (r < 0) {
+                                log_error("Invalid PID '%s'.", optarg);
+                                return EXIT_STATUS_USAGE;
+                        }
+                        break;
+                case '?':
+                        return EXIT_STATUS_USAGE;
+                default:
+                        r = cli_apply_common_option(&o, c, optarg);
+                        if (r < 0)
+                                return EXIT_STATUS_USAGE;
+                        if (r > 0) {
+                                if (c == ARG_HELP)
+                                        help();
+                                else
+                                        printf("lxc-autofs-restore %s\n", VERSION);
+                                return EXIT_STATUS_OK;
+                        }
+                        break;
+                }
+        }
+        log_set_max_level(o.log_level);
+
+        if (pid > 0) {
+                if (optind < argc) {
+                        log_error("Unexpected argument '%s'. See --help.", argv[optind]);
+                        return EXIT_STATUS_USAGE;
+                }
+                return repair_container(pid, &o);
+        }
+        if (criu_action_requested())
+                return criu_action_run(&o);
+        return lxc_hook_run(argc - optind, argv + optind, &o);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* oci-autofs-restore: repairs the systemd automounts of a container restored by CRIU, as an OCI
+ * hook, as a CRIU action script, or by hand for one container. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "log.h"
+#include "oci-hook.h"
+
+enum {
+        ARG_PID = ARG_FRONT_END_FIRST,
+        ARG_STAGE,
+};
+
+static const struct option long_options[] = {
+        CLI_COMMON_LONG_OPTIONS,
+        { "pid",   required_argument, NULL, ARG_PID },
+        { "stage", required_argument, NULL, ARG_STAGE },
+        {}
+};
+
+static void help(void) {
+        printf("Usage: oci-autofs-restore [OPTIONS] --pid PID\n"
+               "       oci-autofs-restore [OPTIONS] [--stage STAGE] < state.json   (OCI hook)\n"
+               "       CRTOOLS_SCRIPT_ACTION=... oci-autofs-restore                 (CRIU action script)\n"
+               "\n"
+               "Repairs the systemd automounts of a container restored by CRIU: sets aside what is\n"
+               "mounted on each autofs, restarts the .automount units over systemd's private bus,\n"
+               "and puts everything back. Runs nothing inside the container.\n"
+               "\n"
+               "      --pid=PID         repair the container whose init has host PID PID\n"
+               "      --stage=STAGE     OCI hook stage (createRuntime, prestart, poststart)\n"
+               CLI_COMMON_HELP
+               "\n"
+               CLI_EXIT_STATUS_HELP
+               "See oci-autofs-restore(8).\n");
+}
+
+int main(int argc, char **argv) {
+        _cleanup_(repair_options_done) RepairOptions o;
+        const char *stage = NULL;
+        int pid = 0, c, r;
+
+        repair_options_init(&o);
+        log_setup("oci-autofs-restore", LOG_TARGET_STDERR | LOG_TARGET_JOURNAL, LOG_INFO);
+
+        r = cli_load_config(argc, argv, CLI_COMMON_SHORT_OPTIONS, long_options, &o);
+        if (r < 0)
+                return EXIT_STATUS_USAGE;
+
+        while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT_OPTIONS, long_options, NULL)) >= 0) {
+                switch (c) {
+                case ARG_PID:
+                        r = parse_pid(optarg, &pid);
+                        if (r < 0) {
+                                log_error("Invalid PID '%s'.", optarg);
+                                return EXIT_STATUS_USAGE;
+                        }
+                        break;
+                case ARG_STAGE:
+                        stage = optarg;
+                        break;
+                case '?':
+                        return EXIT_STATUS_USAGE;
+                default:
+                        r = cli_apply_common_option(&o, c, optarg);
+                        if (r < 0)
+                                return EXIT_STATUS_USAGE;
+                        if (r > 0) {
+                                if (c == ARG_HELP)
+                                        help();
+                                else
+                                        printf("oci-autofs-restore %s\n", VERSION);
+                                return EXIT_STATUS_OK;
+                        }
+                        break;
+                }
+        }
+        if (optind < argc) {
+                log_error("Unexpected argument '%s'. See --help.", argv[optind]);
+                return EXIT_STATUS_USAGE;
+        }
+        log_set_max_level(o.log_level);
+
+        if (pid > 0)
+                return repair_container(pid, &o);
+        if (criu_action_requested())
+                return criu_action_run(&o);
+        return oci_hook_run(stage, &o);
+}

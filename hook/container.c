@@ -115,6 +115,10 @@ int container_open(pid_t pid, Container *ret) {
         if (c.mntns_fd < 0)
                 return c.mntns_fd;
 
+        c.pidns_fd = open_ns(c.proc_fd, "ns/pid");
+        if (c.pidns_fd < 0)
+                return c.pidns_fd;
+
         c.root_fd = openat(c.proc_fd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (c.root_fd < 0)
                 return -errno;
@@ -145,6 +149,7 @@ void container_close(Container *c) {
         safe_close(c->proc_fd);
         safe_close(c->userns_fd);
         safe_close(c->mntns_fd);
+        safe_close(c->pidns_fd);
         safe_close(c->root_fd);
         *c = CONTAINER_NULL;
 }

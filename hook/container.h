@@ -14,6 +14,7 @@ typedef struct Container {
         int proc_fd;            /* /proc/PID, a directory */
         int userns_fd;          /* -EBADF when it shares our user namespace */
         int mntns_fd;
+        int pidns_fd;
         int root_fd;            /* /proc/PID/root: what absolute paths mean inside */
         uint64_t start_time;    /* clock ticks since boot: with pid, names this incarnation */
         char comm[17];
@@ -21,7 +22,7 @@ typedef struct Container {
 
 #define CONTAINER_NULL                                                                  \
         (Container) { .pidfd = -EBADF, .proc_fd = -EBADF, .userns_fd = -EBADF,          \
-                      .mntns_fd = -EBADF, .root_fd = -EBADF }
+                      .mntns_fd = -EBADF, .pidns_fd = -EBADF, .root_fd = -EBADF }
 
 /* Opens the container whose init has this host PID. Fails with
  *   -ESRCH   the process is gone,

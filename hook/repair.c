@@ -531,7 +531,7 @@ int repair_in_container(const Worker *w, void *userdata) {
         rp.soft_deadline = w->deadline == USEC_INFINITY ? USEC_INFINITY :
                            w->deadline - (left / 5 < 2 * USEC_PER_SEC ? left / 5 : 2 * USEC_PER_SEC);
 
-        r = systemd_bus_open(w->container->pid, rp.soft_deadline, &rp.bus);
+        r = systemd_bus_open(w->container->pidns_fd, w->container->pid, rp.soft_deadline, &rp.bus);
         if (r < 0) {
                 log_error_errno(r, "Failed to connect to the container's systemd at /run/systemd/private: %m");
                 result = REPAIR_RESULT_ERROR;

@@ -4,14 +4,16 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fd-util.h"
 #include "log.h"
 #include "macro.h"
+#include "pidns-connect.h"
 #include "systemd-bus.h"
 
 #define SYSTEMD_SERVICE     "org.freedesktop.systemd1"
 #define SYSTEMD_PATH        "/org/freedesktop/systemd1"
 #define SYSTEMD_MANAGER     "org.freedesktop.systemd1.Manager"
-#define SYSTEMD_PRIVATE_BUS "unix:path=/run/systemd/private"
+#define SYSTEMD_PRIVATE_SOCKET "/run/systemd/private"
 
 /* Untrusted peer: a container's systemd could answer with anything, so bound what we keep. */
 #define MAX_AUTOMOUNT_UNITS 4096
@@ -63,16 +65,22 @@ static int check_peer(sd_bus *bus, pid_t expected_pid) {
         return 0;
 }
 
-int systemd_bus_open(pid_t expected_pid, usec_t deadline, sd_bus **ret) {
+int systemd_bus_open(int pidns_fd, pid_t expected_pid, usec_t deadline, sd_bus **ret) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_close_ int fd = -EBADF;
         int r;
+
+        fd = connect_unix_in_pidns(pidns_fd, SYSTEMD_PRIVATE_SOCKET, deadline);
+        if (fd < 0)
+                return fd;
 
         r = sd_bus_new(&bus);
         if (r < 0)
                 return r;
-        r = sd_bus_set_address(bus, SYSTEMD_PRIVATE_BUS);
+        r = sd_bus_set_fd(bus, fd, fd);
         if (r < 0)
                 return r;
+        TAKE_FD(fd);
         r = sd_bus_start(bus);
         if (r < 0)
                 return r;

@@ -30,10 +30,10 @@ typedef struct RestartJob {
 
 void restart_job_done(RestartJob *j);
 
-/* Connects to systemd's private socket of the namespace we are in and checks that the peer is
- * expected_pid (in our PID namespace), so that no other process in the container can pose as
- * its systemd. */
-int systemd_bus_open(pid_t expected_pid, usec_t deadline, sd_bus **ret);
+/* Connects to systemd's private socket of the mount namespace we are in, from the PID namespace
+ * pidns_fd (see pidns-connect.h), and checks that the peer is expected_pid (in our PID
+ * namespace), so that no other process in the container can pose as its systemd. */
+int systemd_bus_open(int pidns_fd, pid_t expected_pid, usec_t deadline, sd_bus **ret);
 
 /* Every loaded *.automount unit, whatever its state. */
 int systemd_list_automounts(sd_bus *bus, usec_t deadline, AutomountUnitInfo **ret, size_t *ret_n);

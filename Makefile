@@ -69,26 +69,33 @@ $(BUILDDIR)/%.o: %.c $(wildcard hook/*.h oci/*.h lxc/*.h tests/unit/*.h)
 
 $(HOOK_LIB): $(call obj,$(HOOK_SRC))
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	@echo "  AR      $@"
+	@$(AR) rcs $@ $^
 
 $(OCI_LIB): $(call obj,$(filter-out oci/main.c,$(OCI_SRC)))
-	$(AR) rcs $@ $^
+	@echo "  AR      $@"
+	@$(AR) rcs $@ $^
 
 $(LXC_LIB): $(call obj,$(filter-out lxc/main.c,$(LXC_SRC)))
-	$(AR) rcs $@ $^
+	@echo "  AR      $@"
+	@$(AR) rcs $@ $^
 
 $(OCI_BIN): $(call obj,oci/main.c) $(OCI_LIB) $(HOOK_LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(LXC_BIN): $(call obj,lxc/main.c) $(LXC_LIB) $(HOOK_LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(RIG_BIN): $(call obj,$(RIG_SRC)) $(HOOK_LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILDDIR)/tests/%: $(call obj,tests/unit/%.c) $(OCI_LIB) $(LXC_LIB) $(HOOK_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # Installs missing Debian packages; a no-op when everything is there.
 deps:

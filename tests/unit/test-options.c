@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "options.h"
+#include "tap.h"
+
+static char *write_temp(const char *text) {
+        char *path = strdup("/tmp/test-options-XXXXXX");
+        int fd = mkstemp(path);
+        (void) !write(fd, text, strlen(text));
+        close(fd);
+        return path;
+}
+
+static void test_timeout(void) {
+        usec_t t = 0;
+
+        check(parse_timeout("30", &t) == 0 && t == 30 * USEC_PER_SEC, "30 s");
+        check(parse_timeout("0.5", &t) == 0 && t == USEC_PER_SEC / 2, "half a second");
+        check(parse_timeout("1.0000001", &t) == 0 && t == USEC_PER_SEC, "sub-microsecond digits dropped");
+        check(parse_timeout("86400", &t) == 0, "one day");
+        check(parse_timeout("86401", &t) == -ERANGE, "more than a day");
+        check(parse_timeout("0", &t) == -ERANGE, "zero");
+        check(parse_timeout("", &t) == -EINVAL, "empty");
+        check(parse_timeout("-1", &t) == -EINVAL, "negative");
+        check(parse_timeout("5s", &t) == -EINVAL, "suffix");
+        check(parse_timeout("1.", &t) == -EINVAL, "dangling dot");
+        check(parse_timeout("99999999999999999999", &t) == -ERANGE, "overflowing");
+}
+
+static void test_pid(void) {
+        int pid = 0;
+
+        check(parse_pid("1", &pid) == 0 && pid == 1, "pid 1");
+        check(parse_pid("4194304", &pid) == 0, "PID_MAX_LIMIT");
+        check(parse_pid("4194305", &pid) == -ERANGE, "above PID_MAX_LIMIT");
+        check(parse_pid("0", &pid) == -ERANGE, "zero");
+        check(parse_pid("-5", &pid) == -EINVAL, "negative");
+        check(parse_pid("12a", &pid) == -EINVAL, "trailing junk");
+        check(parse_pid(" 12", &pid) == -EINVAL, "leading space");
+        check(parse_pid(NULL, &pid) == -EINVAL, "NULL");
+        check(parse_pid("99999999999999999999999", &pid) < 0, "overflow");
+}
+
+static void test_globs(void) {
+        RepairOptions o;
+
+        repair_options_init(&o);
+        check(repair_options_unit_selected(&o, "srv-a.automount"), "no globs: everything selected");
+        check(repair_options_add_glob(&o.unit_globs, "srv-*") == 0, "add include");
+        check(repair_options_add_glob(&o.exclude_globs, "srv-b*") == 0, "add exclude");
+        check(repair_options_unit_selected(&o, "srv-a.automount"), "included");
+        check(!repair_options_unit_selected(&o, "srv-b.automount"), "excluded wins");
+        check(!repair_options_unit_selected(&o, "proc-sys-fs-binfmt_misc.automount"), "not included");
+        check(repair_options_add_glob(&o.unit_globs, "") == -EINVAL, "empty glob refused");
+        for (int i = 0; i < MAX_GLOBS; i++)
+                (void) repair_options_add_glob(&o.exclude_globs, "x*");
+        check(repair_options_add_glob(&o.exclude_globs, "y*") == -E2BIG, "glob count bounded");
+        repair_options_done(&o);
+}
+
+static void test_file(void) {
+        RepairOptions o;
+        char *p;
+
+        repair_options_init(&o);
+        p = write_temp("# comment\n\nunit = srv-*\nexclude=srv-b*\ntimeout= 2.5\nlog-level=debug\n"
+                       "state-dir=/run/x\n");
+        check(repair_options_load_file(&o, p) == 0, "valid file loads");
+        check(o.timeout == 2500 * USEC_PER_MSEC, "timeout from file");
+        check(o.log_level == LOG_DEBUG, "log level from file");
+        check(o.unit_globs && strcmp(o.unit_globs[0], "srv-*") == 0, "unit glob from file");
+        check(o.state_dir && strcmp(o.state_dir, "/run/x") == 0, "state dir from file");
+        unlink(p);
+        free(p);
+        repair_options_done(&o);
+
+        repair_options_init(&o);
+        p = write_temp("bogus=1\n");
+        check(repair_options_load_file(&o, p) == -EINVAL, "unknown key refused");
+        unlink(p);
+        free(p);
+        p = write_temp("timeout\n");
+        check(repair_options_load_file(&o, p) == -EINVAL, "line without = refused");
+        unlink(p);
+        free(p);
+        p = write_temp("timeout=forever\n");
+        check(repair_options_load_file(&o, p) < 0, "bad value refused");
+        unlink(p);
+        free(p);
+        p = write_temp("state-dir=relative\n");
+        check(repair_options_load_file(&o, p) < 0, "relative state dir refused");
+        unlink(p);
+        free(p);
+        check(repair_options_load_file(&o, "/nonexistent/file") == -ENOENT, "missing file: -ENOENT");
+        check(repair_options_load_file(&o, "/tmp") == -EINVAL, "directory refused");
+        repair_options_done(&o);
+}
+
+int main(void) {
+        log_setup("test-options", 0, LOG_ERR);
+        test_timeout();
+        test_pid();
+        test_globs();
+        test_file();
+        return tap_done();
+}

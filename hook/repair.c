@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -500,6 +501,18 @@ static int write_record(Repair *rp, const Record *previous) {
         return k;
 }
 
+/* Tests need to kill us at exact points of the sequence: with
+ * AUTOFS_RESTORE_HOOK_STOP_AT=<point> in the environment the worker stops itself there (SIGSTOP)
+ * and goes on when continued. */
+static void test_stop_point(const char *point) {
+        const char *e = getenv("AUTOFS_RESTORE_HOOK_STOP_AT");
+
+        if (e && strcmp(e, point) == 0) {
+                log_notice("Stopping at %s as requested by AUTOFS_RESTORE_HOOK_STOP_AT.", point);
+                (void) raise(SIGSTOP);
+        }
+}
+
 static bool is_systemd_running(void) {
         struct stat st;
 
@@ -597,9 +610,11 @@ int repair_in_container(const Worker *w, void *userdata) {
                 jobs[pending++].unit = u->name;
         }
 
+        test_stop_point("set-aside");
         r = systemd_restart_units(rp.bus, jobs, pending, rp.soft_deadline);
         if (r < 0)
                 log_error_errno(r, "Waiting for the restart jobs failed: %m");
+        test_stop_point("restarted");
 
         /* Results go back to the units, then every tree goes back, whatever the outcome. */
         for (size_t i = 0, j = 0; i < rp.n_units && j < pending; i++) {

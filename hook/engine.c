@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "blocked.h"
 #include "container.h"
 #include "engine.h"
 #include "fd-util.h"
@@ -49,6 +50,9 @@ ExitStatus repair_container(pid_t pid, const RepairOptions *o) {
         req.record_fd = record_fd;
 
         r = worker_run(&c, deadline, repair_in_container, &req);
+        if (r == REPAIR_RESULT_REPAIRED || r == REPAIR_RESULT_SOME_FAILED)
+                (void) report_blocked_processes(&c);
+
         switch (r) {
         case REPAIR_RESULT_REPAIRED:
         case REPAIR_RESULT_NOTHING_TO_DO:

@@ -47,7 +47,9 @@ int report_blocked_processes(const Container *c) {
                         continue;
                 if (n < LIST_MAX) {
                         size_t len = strlen(list);
-                        snprintf(list + len, sizeof list - len, "%s%s", n ? " " : "", de->d_name);
+                        /* d_name is a PID here: at most 7 digits. */
+                        (void) !snprintf(list + len, sizeof list - len, "%s%.10s", n ? " " : "",
+                                         de->d_name);
                 }
                 n++;
         }

@@ -24,7 +24,7 @@ void record_done(Record *r) {
         *r = (Record) {};
 }
 
-int record_add(Record *r, const char *unit, uint64_t pipe_ino) {
+int record_add(Record *r, const char *unit, const AutofsIdentity *autofs) {
         RecordEntry *e;
 
         if (strlen(unit) >= sizeof e->unit)
@@ -33,17 +33,21 @@ int record_add(Record *r, const char *unit, uint64_t pipe_ino) {
         if (!e)
                 return -ENOMEM;
         r->entries = e;
-        e[r->n].pipe_ino = pipe_ino;
+        e[r->n].autofs = *autofs;
         strcpy(e[r->n].unit, unit);
         r->n++;
         return 0;
 }
 
-uint64_t record_lookup(const Record *r, const char *unit) {
+const AutofsIdentity *record_lookup(const Record *r, const char *unit) {
         for (size_t i = 0; i < r->n; i++)
                 if (strcmp(r->entries[i].unit, unit) == 0)
-                        return r->entries[i].pipe_ino;
-        return 0;
+                        return &r->entries[i].autofs;
+        return NULL;
+}
+
+bool autofs_identity_equal(const AutofsIdentity *a, const AutofsIdentity *b) {
+        return a && b && a->mnt_id == b->mnt_id && a->dev == b->dev && a->pipe_ino == b->pipe_ino;
 }
 
 int record_parse(const char *text, Record *ret) {
@@ -52,8 +56,9 @@ int record_parse(const char *text, Record *ret) {
 
         while (*line) {
                 const char *nl = strchrnul(line, '\n');
-                char buf[320], unit[256];
-                unsigned long long ino;
+                char buf[384], unit[256];
+                unsigned long long ino, dev;
+                int mnt_id;
                 size_t len = (size_t) (nl - line);
                 int k;
 
@@ -61,9 +66,10 @@ int record_parse(const char *text, Record *ret) {
                 if (len > 0 && len < sizeof buf) {
                         memcpy(buf, line, len);
                         buf[len] = '\0';
-                        if (sscanf(buf, "%llu %255s%n", &ino, unit, &k) == 2 && buf[k] == '\0' &&
-                            unit_name_is_valid(unit, ".automount")) {
-                                k = record_add(&r, unit, ino);
+                        if (sscanf(buf, "%d %llu %llu %255s%n", &mnt_id, &dev, &ino, unit, &k) == 4 &&
+                            buf[k] == '\0' && unit_name_is_valid(unit, ".automount")) {
+                                AutofsIdentity id = { mnt_id, dev, ino };
+                                k = record_add(&r, unit, &id);
                                 if (k < 0) {
                                         record_done(&r);
                                         return k;
@@ -109,7 +115,9 @@ int record_write(int fd, const Record *r) {
         if (!f)
                 return -ENOMEM;
         for (size_t i = 0; i < r->n; i++)
-                fprintf(f, "%" PRIu64 " %s\n", r->entries[i].pipe_ino, r->entries[i].unit);
+                fprintf(f, "%d %" PRIu64 " %" PRIu64 " %s\n", r->entries[i].autofs.mnt_id,
+                        r->entries[i].autofs.dev, r->entries[i].autofs.pipe_ino,
+                        r->entries[i].unit);
         if (fclose(f) != 0)
                 return -ENOMEM;
 

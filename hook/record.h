@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -8,11 +9,21 @@
 #include "time-util.h"
 
 /* What a run left behind, kept on the host per container incarnation (init PID and start time):
- * for each unit it repaired, the pipe inode of the autofs systemd set up then. A later run for
- * the same restore that finds the same autofs knows the unit is repaired and restarts nothing.
- * The file is also the lock that keeps two runs for one container from interleaving. */
-typedef struct RecordEntry {
+ * for each unit it repaired, the autofs systemd set up then. A later run for the same restore
+ * that finds the same autofs knows the unit is repaired and restarts nothing. The file is also
+ * the lock that keeps two runs for one container from interleaving.
+ *
+ * An autofs is known by its mount ID, device and pipe inode together: a simulated restore keeps
+ * systemd's pipe, and the kernel reuses freed mount IDs and device numbers, but a new autofs
+ * made while the recorded one still exists differs from it in both. */
+typedef struct AutofsIdentity {
+        int mnt_id;
+        uint64_t dev;
         uint64_t pipe_ino;
+} AutofsIdentity;
+
+typedef struct RecordEntry {
+        AutofsIdentity autofs;
         char unit[256];
 } RecordEntry;
 
@@ -29,10 +40,11 @@ int record_open_locked(const char *state_dir, const Container *c, usec_t deadlin
 
 int record_read(int fd, Record *ret);
 int record_write(int fd, const Record *r);
-int record_add(Record *r, const char *unit, uint64_t pipe_ino);
+int record_add(Record *r, const char *unit, const AutofsIdentity *autofs);
 
-/* The pipe inode recorded for unit, 0 if none. */
-uint64_t record_lookup(const Record *r, const char *unit);
+/* The autofs recorded for unit, NULL if none. */
+const AutofsIdentity *record_lookup(const Record *r, const char *unit);
+bool autofs_identity_equal(const AutofsIdentity *a, const AutofsIdentity *b);
 
 /* Parses the text of a record; exposed for unit tests. */
 int record_parse(const char *text, Record *ret);

@@ -310,7 +310,8 @@ static void plan_units(Repair *rp, const Record *record) {
                                  s->n_on_top);
                         continue;
                 }
-                if (s->pipe_ino != 0 && record_lookup(record, u->name) == s->pipe_ino) {
+                if (autofs_identity_equal(record_lookup(record, u->name), &(AutofsIdentity) {
+                                s->autofs_id, s->autofs_dev, s->pipe_ino })) {
                         unit_set(u, UNIT_ALREADY_REPAIRED, "already repaired for this restore");
                         continue;
                 }
@@ -462,12 +463,16 @@ static void report_unit(const UnitRepair *u, bool dry_run) {
                         log_error("%s (%s): left in an unknown state.", u->name, where);
                 break;
         case UNIT_REPAIRED:
+                /* The device number alone may repeat (the kernel reuses freed ones); the pipe
+                 * is what shows the autofs is systemd's new one. */
                 if (u->before.n_on_top > 0)
-                        log_info("%s (%s): repaired; autofs %s -> %s; %s %s set aside and put back.",
-                                 u->name, where, old_dev, new_dev, u->before.top_fstype, top_dev);
+                        log_info("%s (%s): repaired: autofs re-created (device %s -> %s, pipe %" PRIu64 " -> %" PRIu64 "); %s %s set aside and put back.",
+                                 u->name, where, old_dev, new_dev, u->before.pipe_ino,
+                                 u->after.pipe_ino, u->before.top_fstype, top_dev);
                 else
-                        log_info("%s (%s): repaired; autofs %s -> %s; nothing mounted on top.",
-                                 u->name, where, old_dev, new_dev);
+                        log_info("%s (%s): repaired: autofs re-created (device %s -> %s, pipe %" PRIu64 " -> %" PRIu64 "); nothing mounted on top.",
+                                 u->name, where, old_dev, new_dev, u->before.pipe_ino,
+                                 u->after.pipe_ino);
                 break;
         case UNIT_FAILED:
                 log_error("%s (%s): FAILED: %s%s", u->name, where, u->reason,
@@ -491,7 +496,8 @@ static int write_record(Repair *rp, const Record *previous) {
                 const UnitRepair *u = &rp->units[i];
 
                 if (u->state == UNIT_REPAIRED)
-                        k = record_add(&r, u->name, u->after.pipe_ino);
+                        k = record_add(&r, u->name, &(AutofsIdentity) {
+                                u->after.autofs_id, u->after.autofs_dev, u->after.pipe_ino });
                 else if (u->state == UNIT_ALREADY_REPAIRED)
                         k = record_add(&r, u->name, record_lookup(previous, u->name));
         }

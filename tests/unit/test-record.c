@@ -13,23 +13,33 @@ int main(void) {
         char path[] = "/tmp/test-record-XXXXXX";
         int fd;
 
-        check(record_parse("23527 srv-a1.automount\n23529 srv-a2.automount\n", &r) == 0, "parses");
+        AutofsIdentity a2 = { 91, 79, 23529 }, c = { 5, 6, 99 };
+
+        check(record_parse("90 78 23527 srv-a1.automount\n91 79 23529 srv-a2.automount\n", &r) == 0,
+              "parses");
         check_int(r.n, 2, "two entries");
-        check_int(record_lookup(&r, "srv-a2.automount"), 23529, "lookup");
-        check_int(record_lookup(&r, "srv-a3.automount"), 0, "missing unit: 0");
+        check(autofs_identity_equal(record_lookup(&r, "srv-a2.automount"), &a2), "lookup");
+        check(record_lookup(&r, "srv-a3.automount") == NULL, "missing unit: NULL");
+        check(!autofs_identity_equal(NULL, &a2), "NULL never equals");
+        check(!autofs_identity_equal(&(AutofsIdentity) { 91, 80, 23529 }, &a2), "other device differs");
+        check(!autofs_identity_equal(&(AutofsIdentity) { 92, 79, 23529 }, &a2), "other mount ID differs");
+        check(!autofs_identity_equal(&(AutofsIdentity) { 91, 79, 1 }, &a2), "other pipe differs");
         record_done(&r);
 
-        check(record_parse("x y\n12 ../../etc.automount\n12 srv-a.automount trailing\n"
-                           "13 srv-b.automount", &r) == 0, "damaged lines skipped");
+        check(record_parse("x y\n1 2 12 ../../etc.automount\n1 2 12 srv-a.automount trailing\n"
+                           "12 srv-old-format.automount\n1 2 13 srv-b.automount", &r) == 0,
+              "damaged lines skipped");
         check_int(r.n, 1, "only the valid line");
-        check_int(record_lookup(&r, "srv-b.automount"), 13, "last line without newline");
+        check(record_lookup(&r, "srv-b.automount") && record_lookup(&r, "srv-b.automount")->pipe_ino == 13,
+              "last line without newline");
         record_done(&r);
 
         fd = mkstemp(path);
-        check(record_add(&r, "srv-c.automount", 99) == 0, "add");
+        check(record_add(&r, "srv-c.automount", &c) == 0, "add");
         check(record_write(fd, &r) == 0, "write");
         record_done(&r);
-        check(record_read(fd, &r) == 0 && record_lookup(&r, "srv-c.automount") == 99, "round trip");
+        check(record_read(fd, &r) == 0 && autofs_identity_equal(record_lookup(&r, "srv-c.automount"), &c),
+              "round trip");
         record_done(&r);
         close(fd);
         unlink(path);

@@ -1,0 +1,304 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The repair engine against real systemd containers, broken by the restore simulator.
+
+load test_helper
+load repair_helper
+
+setup() {
+        rig_require autofs-break
+        NAME=$(rig_name)
+        CT_PID=
+        STOPPED_PIDS=
+}
+
+teardown() {
+        # shellcheck disable=SC2086 # two PIDs
+        [[ -n $STOPPED_PIDS ]] && kill -KILL $STOPPED_PIDS 2>/dev/null
+        [[ -n $CT_PID ]] && kill -CONT "$CT_PID" 2>/dev/null
+        rig_teardown
+}
+
+@test "a simulated restore of 9 automounts is repaired, files and filesystems on top kept" {
+        boot "$NAME"
+        write_files "$NAME"
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        tops_before=$(tops_of "$CT_PID")
+        all_hang "$CT_PID"
+
+        run "$REPAIR_HOOK" --pid "$CT_PID"
+        assert_success
+        assert_output --partial "9 automount unit(s): 9 repaired, 0 failed"
+        assert_output --partial "proc-sys-fs-binfmt_misc.automount (/proc/sys/fs/binfmt_misc): repaired"
+
+        all_answer "$CT_PID"
+        files_intact "$NAME"
+        # The same superblock, not a copy of the files, is on top again.
+        assert_equal "$(tops_of "$CT_PID")" "$tops_before"
+        no_leftovers_in "$CT_PID"
+}
+
+@test "a second run for the same restore restarts nothing" {
+        boot "$NAME"
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        run "$REPAIR_HOOK" --pid "$CT_PID"
+        assert_success
+        table=$(grep autofs "/proc/$CT_PID/mountinfo")
+
+        run "$REPAIR_HOOK" --pid "$CT_PID"
+        assert_success
+        assert_output --partial "srv-a1.automount (/srv/a1): already repaired for this restore"
+        refute_output --partial "repaired:"
+        assert_equal "$(grep autofs "/proc/$CT_PID/mountinfo")" "$table"
+}
+
+@test "two concurrent runs repair each unit once" {
+        boot "$NAME"
+        write_files "$NAME"
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        "$REPAIR_HOOK" --pid "$CT_PID" >"$BATS_TEST_TMPDIR/one" 2>&1 &
+        one=$!
+        "$REPAIR_HOOK" --pid "$CT_PID" >"$BATS_TEST_TMPDIR/two" 2>&1 &
+        two=$!
+        wait "$one"
+        wait "$two"
+        repaired=$(cat "$BATS_TEST_TMPDIR/one" "$BATS_TEST_TMPDIR/two" | grep -c ': repaired:')
+        already=$(cat "$BATS_TEST_TMPDIR/one" "$BATS_TEST_TMPDIR/two" | grep -c 'already repaired')
+        assert_equal "$repaired" 9
+        assert_equal "$already" 9
+        all_answer "$CT_PID"
+        files_intact "$NAME"
+}
+
+@test "--dry-run prints the plan and changes nothing" {
+        boot "$NAME"
+        write_files "$NAME"
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        table=$(cat "/proc/$CT_PID/mountinfo")
+
+        run "$REPAIR_HOOK" --pid "$CT_PID" --dry-run
+        assert_success
+        assert_output --partial "srv-a1.automount (/srv/a1): would restart"
+        assert_output --partial "would set aside tmpfs"
+        assert_equal "$(cat "/proc/$CT_PID/mountinfo")" "$table"
+        rig_automount_answers "$CT_PID" /srv/a5 1 && fail "/srv/a5 answers after a dry run"
+        true
+}
+
+@test "--unit and --exclude choose the units" {
+        boot "$NAME"
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        run "$REPAIR_HOOK" --pid "$CT_PID" --unit 'srv-a*' --exclude 'srv-a[2-8].automount'
+        assert_success
+        assert_output --partial "1 automount unit(s): 1 repaired"
+        rig_automount_answers "$CT_PID" /srv/a1 3
+        rig_automount_answers "$CT_PID" /srv/a2 1 && fail "/srv/a2 was excluded but answers"
+        rig_automount_answers "$CT_PID" /proc/sys/fs/binfmt_misc 1 && fail "binfmt_misc was not selected but answers"
+        true
+}
+
+@test "a container with a read-only root is repaired without writing to it" {
+        boot "$NAME" --readonly-root
+        run ct_sh "$NAME" "touch /probe"
+        assert_failure
+        write_files "$NAME"
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        run "$REPAIR_HOOK" --pid "$CT_PID"
+        assert_success
+        all_answer "$CT_PID"
+        files_intact "$NAME"
+        no_leftovers_in "$CT_PID"
+}
+
+@test "a unit whose restart fails keeps its files, the others are repaired" {
+        boot "$NAME"
+        write_files "$NAME"
+        # The restart's start job depends on a service that fails: systemd stops the
+        # automount, which detaches everything at /srv/a1, and then cannot start it.
+        ct_sh "$NAME" 'mkdir -p /run/systemd/system/srv-a1.automount.d &&
+                printf "[Service]\nType=oneshot\nExecStart=/bin/false\n" > /run/systemd/system/arh-fail.service &&
+                printf "[Unit]\nRequires=arh-fail.service\nAfter=arh-fail.service\n" > /run/systemd/system/srv-a1.automount.d/fail.conf &&
+                systemctl daemon-reload'
+        "$REPAIR_BREAK" --pid "$CT_PID"
+
+        run "$REPAIR_HOOK" --pid "$CT_PID"
+        assert_failure 1
+        assert_output --partial "srv-a1.automount (/srv/a1): FAILED"
+        assert_output --partial "the original filesystem is back on top"
+        assert_output --partial "8 repaired, 1 failed"
+        files_intact "$NAME"
+        rig_automount_answers "$CT_PID" /srv/a2 3
+        no_leftovers_in "$CT_PID"
+}
+
+@test "ten restores in a row are each repaired" {
+        boot "$NAME"
+        write_files "$NAME"
+        start=$SECONDS
+        for i in $(seq 10); do
+                "$REPAIR_BREAK" --pid "$CT_PID" >/dev/null
+                run "$REPAIR_HOOK" --pid "$CT_PID"
+                assert_success
+                assert_output --partial "9 repaired, 0 failed"
+        done
+        all_answer "$CT_PID"
+        files_intact "$NAME"
+        # systemd's start rate limit (5 in 10 s) would have failed units without the reset.
+        ((SECONDS - start < 20))
+}
+
+# Runs the hook until the worker stops itself at POINT; sets HOOK_PID and WORKER_PID.
+start_hook_stopped_at() {
+        local point=$1 i state
+        AUTOFS_RESTORE_HOOK_STOP_AT=$point "$REPAIR_HOOK" --pid "$CT_PID" \
+                >"$BATS_TEST_TMPDIR/hook.log" 2>&1 &
+        HOOK_PID=$!
+        for ((i = 0; i < 200; i++)); do
+                WORKER_PID=$(rig_child_of "$HOOK_PID") || WORKER_PID=
+                state=
+                [[ -n $WORKER_PID ]] && state=$(rig_proc_state "$WORKER_PID")
+                [[ $state == T* ]] && break
+                sleep 0.05
+        done
+        [[ $state == T* ]] || fail "the worker did not stop at $point: $(cat "$BATS_TEST_TMPDIR/hook.log")"
+        STOPPED_PIDS="$HOOK_PID $WORKER_PID"
+}
+
+@test "a run killed after systemd detached the originals is recovered by the next run" {
+        boot "$NAME"
+        write_files "$NAME"
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        tops_before=$(tops_of "$CT_PID")
+
+        start_hook_stopped_at restarted
+        # The originals are gone from their places and live on in the stash only.
+        [[ $(top_mount "$CT_PID" /srv/a1) != "$(grep '^/srv/a1=' <<<"$tops_before" | cut -d= -f2)" ]]
+        grep -q ' /run/autofs-restore-hook/srv-a1.automount ' "/proc/$CT_PID/mountinfo"
+        kill -KILL "$WORKER_PID" "$HOOK_PID"
+        wait "$HOOK_PID" || true
+
+        run "$REPAIR_HOOK" --pid "$CT_PID"
+        assert_success
+        assert_output --partial "set aside by an interrupted run, put back"
+        all_answer "$CT_PID"
+        files_intact "$NAME"
+        assert_equal "$(tops_of "$CT_PID")" "$tops_before"
+        no_leftovers_in "$CT_PID"
+}
+
+@test "a run killed right after setting trees aside loses nothing" {
+        boot "$NAME"
+        write_files "$NAME"
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        tops_before=$(tops_of "$CT_PID")
+
+        start_hook_stopped_at set-aside
+        kill -KILL "$WORKER_PID" "$HOOK_PID"
+        wait "$HOOK_PID" || true
+        files_intact "$NAME"
+
+        run "$REPAIR_HOOK" --pid "$CT_PID"
+        assert_success
+        assert_output --partial "was still in place"
+        all_answer "$CT_PID"
+        files_intact "$NAME"
+        assert_equal "$(tops_of "$CT_PID")" "$tops_before"
+        no_leftovers_in "$CT_PID"
+}
+
+@test "a container that dies during the repair ends the run at once" {
+        boot "$NAME"
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        start_hook_stopped_at set-aside
+        runc kill "$NAME" KILL
+        for ((i = 0; i < 100; i++)); do
+                [[ -d /proc/$CT_PID ]] || break
+                sleep 0.05
+        done
+        start=$SECONDS
+        kill -CONT "$WORKER_PID"
+        status=0
+        wait "$HOOK_PID" || status=$?
+        assert_equal "$status" 1
+        ((SECONDS - start < 5))
+        STOPPED_PIDS=
+        # No worker or connector is left behind.
+        run pgrep -f "oci-autofs-restore --pid $CT_PID"
+        assert_failure
+}
+
+@test "a frozen systemd: the run ends at its deadline and loses nothing" {
+        boot "$NAME"
+        write_files "$NAME"
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        tops_before=$(tops_of "$CT_PID")
+        kill -STOP "$CT_PID"
+        start=$(date +%s%N)
+        run "$REPAIR_HOOK" --pid "$CT_PID" --timeout 2
+        elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+        kill -CONT "$CT_PID"
+        assert_failure 1
+        ((elapsed_ms < 3000)) || fail "took ${elapsed_ms} ms with a 2 s deadline"
+        assert_equal "$(tops_of "$CT_PID")" "$tops_before"
+        files_intact "$NAME"
+        no_leftovers_in "$CT_PID"
+}
+
+@test "a container whose PID 1 is not systemd is left alone" {
+        boot "$NAME" --init "sleep infinity"
+        run "$REPAIR_HOOK" --pid "$CT_PID"
+        assert_success
+        assert_output --partial "is not systemd; nothing to do"
+}
+
+@test "the host is refused" {
+        run "$REPAIR_HOOK" --pid $$
+        assert_failure 3
+        assert_output --partial "shares our mount namespace"
+}
+
+@test "a process that is gone is refused" {
+        sleep 0 &
+        gone=$!
+        wait "$gone"
+        run "$REPAIR_HOOK" --pid "$gone"
+        assert_failure 3
+        assert_output --partial "does not exist"
+}
+
+@test "bad arguments: one line, exit status 2" {
+        run "$REPAIR_HOOK" --pid abc
+        assert_failure 2
+        assert_output "oci-autofs-restore: Invalid PID 'abc'."
+        run "$REPAIR_HOOK" --pid 1 --timeout 0
+        assert_failure 2
+        run "$REPAIR_HOOK" --pid 1 --bogus
+        assert_failure 2
+        run env AUTOFS_RESTORE_HOOK_CONFIG=/nonexistent "$REPAIR_HOOK" --pid 1
+        assert_failure 2
+}
+
+@test "a repair executes no program, neither the container's nor the host's" {
+        boot "$NAME"
+        write_files "$NAME"
+        # Canaries: each of these, run from anywhere, leaves a line in /run/canary.log
+        # before doing its job.
+        ct_sh "$NAME" 'mkdir -p /run/canary.real && for p in /usr/bin/systemctl /usr/bin/mount /usr/bin/umount /usr/bin/nsenter /usr/bin/mktemp /bin/sh; do
+                        real=/run/canary.real/${p##*/}; cp -a "$(readlink -f "$p")" "$real"
+                        printf "#!/bin/bash\necho \"\$0 \$*\" >> /run/canary.log\nexec %s \"\$@\"\n" "$real" > "$p.canary"
+                        chmod 755 "$p.canary"; done'
+        ct_sh "$NAME" 'for p in /usr/bin/systemctl /usr/bin/mount /usr/bin/umount /usr/bin/nsenter /usr/bin/mktemp /bin/sh; do
+                        mv -f "$p.canary" "$p"; done'
+        # The canaries work: a use of one is recorded.
+        timeout 10 runc exec "$NAME" /usr/bin/systemctl --version >/dev/null
+        grep -q systemctl < <(nsenter -t "$CT_PID" -m cat /run/canary.log)
+        nsenter -t "$CT_PID" -m truncate -s0 /run/canary.log
+
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        strace -f -qq -e trace=execve -o "$BATS_TEST_TMPDIR/exec" "$REPAIR_HOOK" --pid "$CT_PID"
+        assert_equal "$(nsenter -t "$CT_PID" -m cat /run/canary.log)" ""
+        # One execve: the hook's own start.
+        assert_equal "$(grep -c 'execve(' "$BATS_TEST_TMPDIR/exec")" 1
+        all_answer "$CT_PID"
+        files_intact "$NAME"
+}

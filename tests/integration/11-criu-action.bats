@@ -1,0 +1,50 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The hook as CRIU action script during a real runc checkpoint and restore.
+
+load test_helper
+load repair_helper
+
+setup() {
+        rig_require criu
+        NAME=$(rig_name)
+        CRIU_CONF=$BATS_TEST_TMPDIR/criu.conf
+        echo "action-script $REPAIR_HOOK" >"$CRIU_CONF"
+}
+
+teardown() {
+        rig_teardown
+}
+
+@test "runc restore with the hook as action script: every automount answers when restore returns" {
+        # Only the container's own annotation names the CRIU config: /etc/criu is not touched.
+        boot "$NAME" --annotation "org.criu.config=$CRIU_CONF"
+        write_files "$NAME"
+        tops_before=$(tops_of "$CT_PID")
+
+        checkpoint_restore_runc "$NAME"
+        CT_PID=$(container_pid "$NAME")
+
+        # No wait: the repair ran at post-resume, before runc restore returned.
+        all_answer "$CT_PID"
+        files_intact "$NAME"
+        no_leftovers_in "$CT_PID"
+
+        # runc has CRIU run each action twice: the second post-resume finds the repair done.
+        log=$RIG_IMAGES/$NAME/restore.log
+        run grep -c '9 automount unit(s): 9 repaired, 0 failed' "$log"
+        assert_output 1
+        run grep -c 'srv-a1.automount (/srv/a1): already repaired for this restore' "$log"
+        assert_output 1
+        # The tmpfs on top came through CRIU (restored as a new superblock, same files).
+        [[ $(tops_of "$CT_PID" | wc -l) -eq 4 ]]
+}
+
+@test "a CRIU action other than post-resume does nothing" {
+        run env CRTOOLS_SCRIPT_ACTION=pre-dump CRTOOLS_INIT_PID=1 "$REPAIR_HOOK"
+        assert_success
+        assert_output ""
+        run env CRTOOLS_SCRIPT_ACTION=post-resume CRTOOLS_INIT_PID=garbage "$REPAIR_HOOK"
+        assert_failure 2
+        assert_output --partial "CRTOOLS_INIT_PID='garbage' is not a PID"
+}

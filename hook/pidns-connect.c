@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -56,6 +57,9 @@ static int receive_fd(int channel) {
 _noreturn_ static void connect_child(int channel, const char *path) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int fd;
+
+        /* If the worker is killed at its deadline, this child must not linger either. */
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
 
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) {

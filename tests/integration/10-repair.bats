@@ -302,3 +302,14 @@ start_hook_stopped_at() {
         all_answer "$CT_PID"
         files_intact "$NAME"
 }
+
+@test "a container with its own user namespace is handled as its root, with its powers" {
+        boot "$NAME" --userns
+        [[ $(awk '{ print $1, $2 }' "/proc/$CT_PID/uid_map") == "0 100000" ]]
+        # The kernel mounts no autofs inside a user namespace, so systemd's automounts fail
+        # there; what matters is that systemd accepted us as root of its namespace.
+        run "$REPAIR_HOOK" --pid "$CT_PID" -v
+        assert_success
+        assert_output --partial "srv-a1.automount (/srv/a1): not touched: unit is failed"
+        refute_output --partial "Failed to connect"
+}

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
+# Variables set here are read by the scripts that source this file:
+# shellcheck disable=SC2034
 #
 # Shared by every rig script, the bats helpers and the demo. Holds paths, logging and the runc
 # plumbing that more than one caller needs; nothing here is specific to bats.
@@ -47,11 +49,6 @@ rig_lock() {
         flock "$RIG_LOCK_FD" || die "cannot lock $RIG_CACHE/.lock-$name"
 }
 
-# Short, stable digest of files: a recipe's cache key changes whenever the recipe does.
-rig_digest() {
-        cat "$@" | sha256sum | cut -c1-12
-}
-
 rig_valid_name() {
         [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]] || die "invalid name '$1'"
 }
@@ -78,17 +75,49 @@ rig_container_pid() {
 }
 
 # runc run -d hands its own stdio to the container: a caller's pipe (bats, $(...)) would then
-# never see EOF. The container writes to a log file in its bundle instead.
+# never see EOF. The container writes to a log file in its bundle instead. A container with a
+# user namespace is created, given its cgroups, then started.
 rig_runc_run() {
-        local name=$1 bundle=$2
-        timeout 60 runc run -d --bundle "$bundle" "$name" \
-                </dev/null >>"$bundle/console.log" 2>&1
+        local name=$1 bundle=$2 hostid
+        hostid=$(jq -r '.linux.uidMappings[0].hostID // empty' "$bundle/config.json")
+        if [[ -z $hostid ]]; then
+                timeout 60 runc run -d --bundle "$bundle" "$name" \
+                        </dev/null >>"$bundle/console.log" 2>&1 3>&-
+                return
+        fi
+        timeout 60 runc create --bundle "$bundle" "$name" \
+                </dev/null >>"$bundle/console.log" 2>&1 3>&- ||
+                return
+        rig_delegate_cgroups "$name" "$hostid" || { rig_remove_container "$name"; return 1; }
+        timeout 60 runc start "$name" </dev/null >>"$bundle/console.log" 2>&1 3>&-
+}
+
+# systemd must create cgroups below its own, but runc leaves the container's cgroup directories
+# to the host's root, which is nobody in the container's user namespace: hand them to the
+# container's root. Only directories named after the container are touched.
+rig_delegate_cgroups() {
+        local name=$1 uid=$2 pid ctrl path dir
+        pid=$(rig_container_pid "$name") || return 1
+        while IFS=: read -r _ ctrl path; do
+                [[ $path == */"$name" ]] || continue
+                case $ctrl in
+                "")
+                        dir=$(findmnt -rn -t cgroup2 -o TARGET | head -n1)
+                        [[ -n $dir ]] || continue
+                        dir=$dir$path
+                        ;;
+                name=systemd) dir=/sys/fs/cgroup/systemd$path ;;
+                *) dir=/sys/fs/cgroup/$ctrl$path ;;
+                esac
+                [[ -d $dir ]] || continue
+                chown -R "$uid:$uid" "$dir" || return 1
+        done <"/proc/$pid/cgroup"
 }
 
 # Waits until systemd inside NAME reports running or degraded. Prints the final state; fails
 # after TIMEOUT seconds.
 rig_wait_systemd() {
-        local name=$1 timeout=${2:-30} state="" deadline
+        local name=$1 timeout=${2:-30} state="" status deadline
         deadline=$((SECONDS + timeout))
         while ((SECONDS < deadline)); do
                 state=$(timeout 5 runc exec "$name" systemctl is-system-running 2>/dev/null </dev/null) || true
@@ -99,6 +128,12 @@ rig_wait_systemd() {
                         ;;
                 *) ;;
                 esac
+                # A container that is gone will not come up: do not wait for the deadline.
+                status=$(rig_container_status "$name")
+                if [[ $status != running ]]; then
+                        printf 'container %s\n' "${status:-gone}"
+                        return 1
+                fi
                 sleep 0.2
         done
         printf '%s\n' "${state:-unknown}"
@@ -137,31 +172,83 @@ rig_remove_images() {
         rm -rf --one-file-system "${RIG_IMAGES:?}/$1"
 }
 
-# Everything named with the rig's prefix that an aborted run may have left: runc containers,
-# LXC containers, podman containers, bundles and images.
+# --- who owns what ---------------------------------------------------------------------------
+#
+# Everything the rig makes carries the identity of the run that made it ("PID STARTTIME" of,
+# in that order: $ARH_RIG_OWNER, the bats run, the caller's shell). The sweep for leftovers
+# removes only what belongs to a run that is over, so that two runs on one machine (a developer
+# and a test suite, say) do not remove each other's containers.
+
+# "PID STARTTIME" of a process: unlike the PID alone, it does not survive PID reuse.
+rig_proc_identity() {
+        local stat fields
+        stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+        read -r -a fields <<<"${stat##*) }"
+        printf '%s %s\n' "$1" "${fields[19]}"
+}
+
+rig_owner() {
+        if [[ -n ${ARH_RIG_OWNER:-} ]]; then
+                printf '%s\n' "$ARH_RIG_OWNER"
+        else
+                rig_proc_identity "${BATS_ROOT_PID:-$PPID}"
+        fi
+}
+
+# True when OWNER ("PID STARTTIME") is a live process other than the current run.
+rig_owner_alive() {
+        local owner=$1 pid
+        [[ -n $owner ]] || return 1
+        [[ $owner == "$(rig_owner 2>/dev/null)" ]] && return 1
+        pid=${owner%% *}
+        [[ $(rig_proc_identity "$pid" 2>/dev/null) == "$owner" ]]
+}
+
+# Everything named with the rig's prefix that an earlier run left behind and whose owner is
+# gone: runc containers, LXC containers (owner in /var/lib/lxc/NAME/arh-owner), podman
+# containers (label arh.owner), bundles and images.
 rig_cleanup_stale() {
-        local name
+        local name bundle owner
         for name in $(runc list -q 2>/dev/null); do
-                [[ $name == "$RIG_PREFIX"* ]] && rig_remove_container "$name"
+                [[ $name == "$RIG_PREFIX"* ]] || continue
+                bundle=$(runc state "$name" 2>/dev/null | jq -r '.bundle // empty')
+                owner=$(cat "$bundle/owner" 2>/dev/null) || owner=
+                if rig_owner_alive "$owner"; then
+                        rig_log "keeping $name: its run (PID ${owner%% *}) is still going"
+                        continue
+                fi
+                rig_remove_container "$name"
         done
         if command -v lxc-ls >/dev/null; then
                 for name in $(lxc-ls -1 2>/dev/null); do
                         [[ $name == "$RIG_PREFIX"* ]] || continue
+                        owner=$(cat "/var/lib/lxc/$name/arh-owner" 2>/dev/null) || owner=
+                        rig_owner_alive "$owner" && continue
                         timeout 30 lxc-stop -k -n "$name" >/dev/null 2>&1 || true
                         timeout 30 lxc-destroy -n "$name" >/dev/null 2>&1 || true
                 done
         fi
         if command -v podman >/dev/null; then
                 for name in $(timeout 30 podman ps -a --format '{{.Names}}' 2>/dev/null); do
-                        [[ $name == "$RIG_PREFIX"* ]] && timeout 60 podman rm -f "$name" >/dev/null 2>&1
+                        [[ $name == "$RIG_PREFIX"* ]] || continue
+                        owner=$(timeout 30 podman inspect -f '{{index .Config.Labels "arh.owner"}}' \
+                                "$name" 2>/dev/null) || owner=
+                        rig_owner_alive "$owner" && continue
+                        timeout 60 podman rm -f "$name" >/dev/null 2>&1
                 done
         fi
-        if [[ -d $RIG_BUNDLES ]]; then
-                for name in "$RIG_BUNDLES/$RIG_PREFIX"*; do
-                        [[ -d $name ]] && rig_remove_bundle "${name##*/}"
-                done
-        fi
-        rm -rf --one-file-system "${RIG_IMAGES:?}/$RIG_PREFIX"*
+        for bundle in "$RIG_BUNDLES/$RIG_PREFIX"*; do
+                [[ -d $bundle ]] || continue
+                owner=$(cat "$bundle/owner" 2>/dev/null) || owner=
+                rig_owner_alive "$owner" && continue
+                rig_container_exists "${bundle##*/}" && continue
+                rig_remove_bundle "${bundle##*/}"
+        done
+        for name in "$RIG_IMAGES/$RIG_PREFIX"*; do
+                [[ -d $name ]] || continue
+                [[ -d $RIG_BUNDLES/${name##*/} ]] && continue
+                rm -rf --one-file-system "$name"
+        done
         return 0
 }
 
@@ -183,23 +270,37 @@ rig_proc_state() {
         # The command name may contain spaces: the state is the first field after its ')'.
         stat=${stat##*) }
         state=${stat%% *}
-        wchan=$(cat "/proc/$1/wchan" 2>/dev/null) || wchan=?
+        wchan=$(cat "/proc/$1/wchan" 2>/dev/null) || wchan='?'
         printf '%s %s\n' "$state" "${wchan:-?}"
 }
 
-# Starts "stat PATH" inside the container's mount and PID namespaces, in the background.
+# Starts "stat PATH/." inside the container's mount and PID namespaces, in the background.
 # Only a process in the PID namespace of the container's systemd waits for a broken autofs:
 # the kernel lets every other caller through at once, so the access has to be made from there.
-# Sets RIG_ACCESS_WRAPPER (nsenter, our child) and RIG_ACCESS_PID (the stat, its child).
+# Sets RIG_ACCESS_WRAPPER (a subshell, our child), RIG_ACCESS_NSENTER (its child) and
+# RIG_ACCESS_PID (the stat, nsenter's child in the container's PID namespace).
 rig_access_start() {
         local pid=$1 path=$2 i
-        RIG_ACCESS_WRAPPER= RIG_ACCESS_PID=
-        nsenter -t "$pid" -m -p -- stat -- "$path" </dev/null >/dev/null 2>&1 &
+        RIG_ACCESS_WRAPPER='' RIG_ACCESS_NSENTER='' RIG_ACCESS_PID=''
+        # nsenter re-raises the signal that killed its child, and bash prints "Killed" for a
+        # job that dies by a signal: a subshell whose stderr is discarded takes that message.
+        # "PATH/." and not PATH: stat(1) asks for AT_NO_AUTOMOUNT, which never triggers a mount.
+        # (A second command keeps bash from replacing the subshell with nsenter.)
+        # fd 3 is closed because bats waits for every holder of its fd 3 before it goes on.
+        (
+                nsenter -t "$pid" -m -p -- stat -- "$path/."
+                exit $?
+        ) </dev/null >/dev/null 2>&1 3>&- &
         RIG_ACCESS_WRAPPER=$!
-        for ((i = 0; i < 200; i++)); do
-                RIG_ACCESS_PID=$(rig_child_of "$RIG_ACCESS_WRAPPER") && return 0
-                # nsenter exits without a child when entering the namespaces failed or the
-                # access was already done.
+        for ((i = 0; i < 300; i++)); do
+                if [[ -z $RIG_ACCESS_NSENTER ]]; then
+                        RIG_ACCESS_NSENTER=$(rig_child_of "$RIG_ACCESS_WRAPPER") || RIG_ACCESS_NSENTER=
+                fi
+                if [[ -n $RIG_ACCESS_NSENTER ]]; then
+                        RIG_ACCESS_PID=$(rig_child_of "$RIG_ACCESS_NSENTER") && return 0
+                        RIG_ACCESS_PID=
+                fi
+                # Done already (or nsenter failed): nothing to find.
                 kill -0 "$RIG_ACCESS_WRAPPER" 2>/dev/null || return 0
                 sleep 0.01
         done
@@ -207,34 +308,96 @@ rig_access_start() {
 }
 
 # Kills the access started by rig_access_start by its own PIDs (never by name) and reaps it.
+# The blocked process goes first: nsenter then reaps it and exits by itself. Killing nsenter
+# first would leave the process to be reaped by the host's init, which may never do it.
 rig_access_kill() {
-        if [[ -n ${RIG_ACCESS_PID:-} ]]; then
-                kill -KILL "$RIG_ACCESS_PID" 2>/dev/null || true
+        local wrapper=${RIG_ACCESS_WRAPPER:-} i p
+        for p in ${RIG_ACCESS_PID:-} ${RIG_ACCESS_NSENTER:-}; do
+                kill -KILL "$p" 2>/dev/null || true
+                for ((i = 0; i < 100; i++)); do
+                        [[ -e /proc/$p ]] || break
+                        # A zombie is gone as far as we are concerned: its parent reaps it.
+                        [[ $(rig_proc_state "$p") == Z* ]] && break
+                        sleep 0.02
+                done
+        done
+        if [[ -n $wrapper ]]; then
+                kill -KILL "$wrapper" 2>/dev/null || true
+                wait "$wrapper" 2>/dev/null || true
         fi
-        if [[ -n ${RIG_ACCESS_WRAPPER:-} ]]; then
-                kill -KILL "$RIG_ACCESS_WRAPPER" 2>/dev/null || true
-                wait "$RIG_ACCESS_WRAPPER" 2>/dev/null || true
-        fi
-        RIG_ACCESS_PID= RIG_ACCESS_WRAPPER=
+        RIG_ACCESS_PID='' RIG_ACCESS_NSENTER='' RIG_ACCESS_WRAPPER=''
 }
 
-# Accesses PATH in the container whose init is PID. Returns 0 when the access completed within
-# TIMEOUT seconds (whatever stat said), 1 when it hung: the hung process is then killed by its
-# PID and reaped, and RIG_HANG_STATE says what it was waiting on.
+# Accesses PATH in the container whose init is PID. Returns 0 when the access succeeded within
+# TIMEOUT seconds (default 2, fractions allowed), 2 when it failed quickly, 1 when it hung: the
+# hung process is then killed by its PID (RIG_HANG_PID) and reaped, and RIG_HANG_STATE says
+# what it was waiting on ("D autofs_wait").
 rig_automount_answers() {
-        local pid=$1 path=$2 timeout=${3:-2} deadline
-        RIG_HANG_STATE=
+        local pid=$1 path=$2 timeout=${3:-2} deadline rc
+        RIG_HANG_STATE='' RIG_HANG_PID=''
+        deadline=$(($(date +%s%N) + $(awk -v t="$timeout" 'BEGIN { printf "%d", t * 1e9 }')))
         rig_access_start "$pid" "$path"
-        deadline=$(($(date +%s%N) + timeout * 1000000000))
         while (($(date +%s%N) < deadline)); do
                 if ! kill -0 "$RIG_ACCESS_WRAPPER" 2>/dev/null; then
-                        wait "$RIG_ACCESS_WRAPPER" 2>/dev/null || true
-                        RIG_ACCESS_PID= RIG_ACCESS_WRAPPER=
-                        return 0
+                        rc=0
+                        wait "$RIG_ACCESS_WRAPPER" 2>/dev/null || rc=$?
+                        RIG_ACCESS_PID='' RIG_ACCESS_NSENTER='' RIG_ACCESS_WRAPPER=''
+                        ((rc == 0)) && return 0
+                        return 2
                 fi
                 sleep 0.02
         done
         [[ -n $RIG_ACCESS_PID ]] && RIG_HANG_STATE=$(rig_proc_state "$RIG_ACCESS_PID")
+        RIG_HANG_PID=$RIG_ACCESS_PID
         rig_access_kill
         return 1
+}
+
+# Accesses every PATH at once and reports, one line each, whether it was still blocked after
+# TIMEOUT seconds. Every access is killed by its PID and reaped before returning. Returns 0
+# when all of them hung.
+rig_all_hang() {
+        local pid=$1 timeout=$2 i st rc=0
+        shift 2
+        local -a paths=("$@") wrappers=() nsenters=() pids=()
+        for i in "${!paths[@]}"; do
+                rig_access_start "$pid" "${paths[i]}"
+                wrappers[i]=$RIG_ACCESS_WRAPPER nsenters[i]=$RIG_ACCESS_NSENTER pids[i]=$RIG_ACCESS_PID
+        done
+        sleep "$timeout"
+        for i in "${!paths[@]}"; do
+                st=
+                [[ -n ${pids[i]} ]] && st=$(rig_proc_state "${pids[i]}")
+                if kill -0 "${wrappers[i]}" 2>/dev/null && [[ -n $st && $st != Z* ]]; then
+                        printf '%s: blocked (%s)\n' "${paths[i]}" "$st"
+                else
+                        printf '%s: answered\n' "${paths[i]}"
+                        rc=1
+                fi
+                RIG_ACCESS_WRAPPER=${wrappers[i]} RIG_ACCESS_NSENTER=${nsenters[i]}
+                RIG_ACCESS_PID=${pids[i]}
+                rig_access_kill
+        done
+        return $rc
+}
+
+# --- the container's mount table, as its init sees it -----------------------------------------
+
+# "WHERE MAJOR:MINOR" of every autofs mount.
+rig_autofs_mounts() {
+        awk '{ for (i = 7; $i != "-"; i++) ; if ($(i + 1) == "autofs") print $5, $3 }' \
+                "/proc/$1/mountinfo"
+}
+
+# MAJOR:MINOR of the topmost mount at WHERE (the one no other mount at WHERE sits on).
+rig_top_dev() {
+        awk -v where="$2" '
+                $5 == where { dev[$1] = $3; parent[$1] = $2 }
+                END {
+                        for (id in dev) {
+                                top = 1
+                                for (o in dev) if (parent[o] == id) top = 0
+                                if (top) { print dev[id]; exit }
+                        }
+                }' "/proc/$1/mountinfo"
 }

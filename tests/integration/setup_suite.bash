@@ -1,0 +1,14 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
+#
+# Run once by bats before any test file: removes the containers, bundles and images an aborted
+# earlier run left behind (anything named arh-*), so that tests start from a clean machine.
+
+setup_suite() {
+        # shellcheck disable=SC2034 # read by lib.sh
+        RIG_PROG=bats
+        # shellcheck source=../rig/lib.sh
+        source "$(dirname "${BASH_SOURCE[0]}")/../rig/lib.sh"
+        [[ $(id -u) -eq 0 ]] || return 0
+        rig_cleanup_stale
+}

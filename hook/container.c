@@ -12,6 +12,7 @@
 
 #include "container.h"
 #include "fd-util.h"
+#include "io-util.h"
 #include "log.h"
 
 static int pidfd_open_compat(pid_t pid) {
@@ -20,24 +21,16 @@ static int pidfd_open_compat(pid_t pid) {
 
 int proc_read_small_file(int proc_fd, const char *name, char *buf, size_t size) {
         _cleanup_close_ int fd = -EBADF;
-        size_t got = 0;
+        ssize_t n;
 
         fd = openat(proc_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
-        while (got < size - 1) {
-                ssize_t n = read(fd, buf + got, size - 1 - got);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                got += (size_t) n;
-        }
-        buf[got] = '\0';
-        return (int) got;
+        n = read_all(fd, buf, size - 1);
+        if (n < 0)
+                return (int) n;
+        buf[n] = '\0';
+        return (int) n;
 }
 
 int proc_parse_start_time(const char *stat_line, uint64_t *ret) {

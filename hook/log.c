@@ -10,6 +10,7 @@
 
 #include <systemd/sd-journal.h>
 
+#include "io-util.h"
 #include "log.h"
 
 /* Logging configuration is an option like any other: written once at start-up (and once more in
@@ -54,19 +55,6 @@ const char *log_program(void) {
         return log_options.program;
 }
 
-static void write_all_ignoring_errors(int fd, const char *buf, size_t len) {
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return;
-                }
-                buf += n;
-                len -= (size_t) n;
-        }
-}
-
 static void log_dispatch(int level, int error, const char *file, int line, const char *func,
                          const char *message) {
         char buf[LINE_MAX + 64];
@@ -75,8 +63,8 @@ static void log_dispatch(int level, int error, const char *file, int line, const
         if (log_options.targets & LOG_TARGET_RELAY) {
                 n = snprintf(buf, sizeof buf, "<%d>%s\n", level, message);
                 if (n > 0)
-                        write_all_ignoring_errors(log_options.relay_fd, buf,
-                                                  (size_t) n < sizeof buf ? (size_t) n : sizeof buf - 1);
+                        (void) write_all(log_options.relay_fd, buf,
+                                         (size_t) n < sizeof buf ? (size_t) n : sizeof buf - 1);
         }
 
         if (log_options.targets & LOG_TARGET_STDERR) {
@@ -86,8 +74,8 @@ static void log_dispatch(int level, int error, const char *file, int line, const
                 else
                         n = snprintf(buf, sizeof buf, "%s: %s\n", log_options.program, message);
                 if (n > 0)
-                        write_all_ignoring_errors(STDERR_FILENO, buf,
-                                                  (size_t) n < sizeof buf ? (size_t) n : sizeof buf - 1);
+                        (void) write_all(STDERR_FILENO, buf,
+                                         (size_t) n < sizeof buf ? (size_t) n : sizeof buf - 1);
         }
 
         /* A missing journal (no journald on the host) is not an error worth reporting: stderr

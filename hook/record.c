@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fd-util.h"
+#include "io-util.h"
 #include "log.h"
 #include "path-util.h"
 #include "record.h"
@@ -84,25 +85,17 @@ int record_parse(const char *text, Record *ret) {
 
 int record_read(int fd, Record *ret) {
         _cleanup_free_ char *buf = NULL;
-        size_t used = 0;
+        ssize_t n;
 
         buf = malloc(RECORD_MAX + 1);
         if (!buf)
                 return -ENOMEM;
-        for (;;) {
-                ssize_t n = pread(fd, buf + used, RECORD_MAX - used, (off_t) used);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                used += (size_t) n;
-                if (used == RECORD_MAX)
-                        break;
-        }
-        buf[used] = '\0';
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        n = read_all(fd, buf, RECORD_MAX);
+        if (n < 0)
+                return (int) n;
+        buf[n] = '\0';
         return record_parse(buf, ret);
 }
 
@@ -121,18 +114,9 @@ int record_write(int fd, const Record *r) {
         if (fclose(f) != 0)
                 return -ENOMEM;
 
-        if (ftruncate(fd, 0) < 0)
+        if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
                 return -errno;
-        for (size_t done = 0; done < size; ) {
-                ssize_t n = pwrite(fd, text + done, size - done, (off_t) done);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                done += (size_t) n;
-        }
-        return 0;
+        return write_all(fd, text, size);
 }
 
 static bool record_is_stale(const char *name) {

@@ -92,6 +92,9 @@ $(RIG_BIN): $(call obj,$(RIG_SRC)) $(HOOK_LIB)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# Unit tests include the front ends' headers too.
+$(BUILDDIR)/tests/unit/%.o: override CFLAGS += -Ioci -Ilxc
+
 $(BUILDDIR)/tests/%: $(call obj,tests/unit/%.c) $(OCI_LIB) $(LXC_LIB) $(HOOK_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"

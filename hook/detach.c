@@ -1,23 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "detach.h"
 #include "fd-util.h"
+#include "io-util.h"
 #include "log.h"
 
 static int close_all_fds_except(int keep_a, int keep_b) {
-        /* close_range() where possible, in the gaps between the fds we keep. */
         int lo = keep_a < keep_b ? keep_a : keep_b, hi = keep_a < keep_b ? keep_b : keep_a;
         int start = 3;
 
+        /* close_range() over the gaps between the fds we keep. */
         if (lo >= start) {
                 if (syscall(SYS_close_range, start, lo - 1, 0) < 0)
                         return -errno;
@@ -33,34 +32,52 @@ static int close_all_fds_except(int keep_a, int keep_b) {
         return 0;
 }
 
-static int redirect_stdio(const char *log_file, int *ret_log_fd) {
-        _cleanup_close_ int null_fd = -EBADF, log_fd = -EBADF;
+static int stdio_to_dev_null(void) {
+        _cleanup_close_ int fd = -EBADF;
 
-        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
-        if (null_fd < 0)
+        fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
                 return -errno;
-        if (log_file) {
-                log_fd = open(log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
-                                                O_NOFOLLOW, 0640);
-                if (log_fd < 0)
+        for (int i = 0; i < 3; i++)
+                if (dup2(fd, i) < 0)
                         return -errno;
+        return 0;
+}
+
+/* The worker's set-up; on success it tells the caller its PID, otherwise -errno. */
+static int worker_setup(int keep_fd, int report_fd, const char *log_file) {
+        int r;
+
+        /* Whatever the hook had open (the runtime's pipes among them) must not be held by a
+         * process that outlives it: runtimes wait for EOF on the hook's output. */
+        log_close_file();
+        r = stdio_to_dev_null();
+        if (r < 0)
+                return r;
+        r = close_all_fds_except(keep_fd, report_fd);
+        if (r < 0)
+                return r;
+        if (chdir("/") < 0)
+                return -errno;
+        (void) signal(SIGPIPE, SIG_IGN);
+        (void) signal(SIGHUP, SIG_IGN);
+
+        log_setup(log_program(), LOG_TARGET_JOURNAL, log_get_max_level());
+        if (log_file) {
+                r = log_open_file(log_file);
+                if (r < 0)
+                        return r;
         }
-        if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(null_fd, STDOUT_FILENO) < 0)
-                return -errno;
-        /* stderr carries our log lines: to the log file if there is one. */
-        if (dup2(log_fd >= 0 ? log_fd : null_fd, STDERR_FILENO) < 0)
-                return -errno;
-        *ret_log_fd = log_fd >= 0 ? STDERR_FILENO : -1;
         return 0;
 }
 
 int detach_worker(int (*fn)(void *userdata), void *userdata, int keep_fd, const char *log_file,
                   pid_t *ret_pid) {
         _cleanup_close_pair_ int report[2] = { -EBADF, -EBADF };
-        pid_t pid, worker = 0;
-        int status;
+        int answer = 0, status;
+        ssize_t n;
+        pid_t pid;
 
-        /* The intermediate child tells us the worker's PID through this pipe. */
         if (pipe2(report, O_CLOEXEC) < 0)
                 return -errno;
 
@@ -68,44 +85,45 @@ int detach_worker(int (*fn)(void *userdata), void *userdata, int keep_fd, const 
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
-                int log_fd = -1, r;
+                pid_t worker;
+                int r;
 
                 report[0] = safe_close(report[0]);
+                /* A session of our own, then a second fork: not a session leader, the worker
+                 * can never acquire a controlling terminal, and the runtime's process group
+                 * kill at its hook timeout does not reach it. */
                 if (setsid() < 0)
                         _exit(EXIT_FAILURE);
-                /* Not a session leader: can never acquire a controlling terminal. */
                 worker = fork();
                 if (worker < 0)
                         _exit(EXIT_FAILURE);
-                if (worker > 0) {
-                        (void) !write(report[1], &worker, sizeof worker);
+                if (worker > 0)
                         _exit(EXIT_SUCCESS);
-                }
 
-                r = redirect_stdio(log_file, &log_fd);
+                r = worker_setup(keep_fd, report[1], log_file);
+                answer = r < 0 ? r : (int) getpid();
+                (void) write_all(report[1], &answer, sizeof answer);
                 if (r < 0)
                         _exit(EXIT_FAILURE);
-                (void) close_all_fds_except(keep_fd, report[1]);
                 report[1] = safe_close(report[1]);
-                if (chdir("/") < 0)
-                        _exit(EXIT_FAILURE);
-                (void) signal(SIGPIPE, SIG_IGN);
-                (void) signal(SIGHUP, SIG_IGN);
-
-                log_setup(log_program(), LOG_TARGET_JOURNAL | (log_fd >= 0 ? LOG_TARGET_STDERR : 0),
-                          log_get_max_level());
                 r = fn(userdata);
                 _exit(r < 0 ? EXIT_FAILURE : r);
         }
 
         report[1] = safe_close(report[1]);
-        if (read(report[0], &worker, sizeof worker) != sizeof worker)
-                worker = 0;
         if (waitpid(pid, &status, 0) < 0)
                 return -errno;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || worker <= 0)
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 return -ECHILD;
+        /* EOF without an answer: the worker died before it could say anything. */
+        n = read_all(report[0], &answer, sizeof answer);
+        if (n < 0)
+                return (int) n;
+        if (n != sizeof answer || answer == 0)
+                return -ECHILD;
+        if (answer < 0)
+                return answer;
         if (ret_pid)
-                *ret_pid = worker;
+                *ret_pid = answer;
         return 0;
 }

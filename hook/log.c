@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define SD_JOURNAL_SUPPRESS_LOCATION
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-journal.h>
@@ -20,18 +22,40 @@ static struct {
         LogTarget targets;
         int max_level;
         int relay_fd;
+        int file_fd;
         char container[128];
 } log_options = {
         .program = "autofs-restore",
         .targets = LOG_TARGET_STDERR,
         .max_level = LOG_INFO,
         .relay_fd = -1,
+        .file_fd = -1,
 };
 
 void log_setup(const char *program, LogTarget targets, int max_level) {
         log_options.program = program;
-        log_options.targets = targets;
+        log_options.targets = targets | (log_options.file_fd >= 0 ? LOG_TARGET_FILE : 0);
         log_options.max_level = max_level;
+}
+
+int log_open_file(const char *path) {
+        int fd;
+
+        /* O_NOFOLLOW: we run as root, the file may be in a directory others can write to. */
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0640);
+        if (fd < 0)
+                return -errno;
+        log_close_file();
+        log_options.file_fd = fd;
+        log_options.targets |= LOG_TARGET_FILE;
+        return 0;
+}
+
+void log_close_file(void) {
+        if (log_options.file_fd >= 0)
+                (void) close(log_options.file_fd);
+        log_options.file_fd = -1;
+        log_options.targets &= ~LOG_TARGET_FILE;
 }
 
 void log_set_max_level(int level) {
@@ -44,6 +68,7 @@ int log_get_max_level(void) {
 
 void log_set_relay_fd(int fd) {
         log_options.relay_fd = fd;
+        /* The hook on the other end writes to the other targets. */
         log_options.targets = fd >= 0 ? LOG_TARGET_RELAY : LOG_TARGET_STDERR;
 }
 
@@ -75,6 +100,22 @@ static void log_dispatch(int level, int error, const char *file, int line, const
                         n = snprintf(buf, sizeof buf, "%s: %s\n", log_options.program, message);
                 if (n > 0)
                         (void) write_all(STDERR_FILENO, buf,
+                                         (size_t) n < sizeof buf ? (size_t) n : sizeof buf - 1);
+        }
+
+        if (log_options.targets & LOG_TARGET_FILE) {
+                char stamp[64];
+                struct tm tm;
+                time_t t = time(NULL);
+
+                if (!localtime_r(&t, &tm) || strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
+                        stamp[0] = '\0';
+                /* One write per line: the hook and its detached worker share the file. */
+                n = snprintf(buf, sizeof buf, "%s %s[%d]: %s%s%s\n", stamp, log_options.program,
+                             (int) getpid(), log_options.container,
+                             log_options.container[0] ? ": " : "", message);
+                if (n > 0)
+                        (void) write_all(log_options.file_fd, buf,
                                          (size_t) n < sizeof buf ? (size_t) n : sizeof buf - 1);
         }
 

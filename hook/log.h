@@ -13,6 +13,9 @@ typedef enum LogTarget {
         /* "<prio>message\n" lines on a pipe, relayed by a parent process: used by the worker
          * inside the container, whose root no longer leads to the host's journal socket. */
         LOG_TARGET_RELAY   = 1 << 2,
+        /* Timestamped lines appended to a file (--log-file): runtimes drop a successful hook's
+         * stderr, and not every host runs journald. */
+        LOG_TARGET_FILE    = 1 << 3,
 } LogTarget;
 
 /* Set once at start-up, like any other option. */
@@ -21,6 +24,10 @@ void log_set_max_level(int level);
 int log_get_max_level(void);
 void log_set_relay_fd(int fd);
 void log_set_context(const char *container);
+
+/* Opens path for appending and adds it as a target. */
+int log_open_file(const char *path);
+void log_close_file(void);
 const char *log_program(void);
 
 /* Logs and returns -abs(error), so "return log_error_errno(r, ...);" reports and propagates in

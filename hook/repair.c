@@ -583,6 +583,8 @@ int repair_in_container(const Worker *w, void *userdata) {
                 if (rp.n_units == 0)
                         log_info("No automount units%s.",
                                  rp.options->unit_globs ? " match the selection" : "");
+                else if (!rp.options->dry_run)
+                        log_info("%zu automount unit(s): nothing to repair.", rp.n_units);
                 result = failed > 0 ? REPAIR_RESULT_SOME_FAILED :
                          pending > 0 ? REPAIR_RESULT_REPAIRED : REPAIR_RESULT_NOTHING_TO_DO;
                 goto finish;

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "engine.h"
@@ -13,12 +14,18 @@
 enum {
         ARG_PID = ARG_FRONT_END_FIRST,
         ARG_STAGE,
+        ARG_LOG_FILE,
+        ARG_RESTORE_ANNOTATION,
+        ARG_WAIT_TIMEOUT,
 };
 
 static const struct option long_options[] = {
         CLI_COMMON_LONG_OPTIONS,
-        { "pid",   required_argument, NULL, ARG_PID },
-        { "stage", required_argument, NULL, ARG_STAGE },
+        { "pid",                required_argument, NULL, ARG_PID },
+        { "stage",              required_argument, NULL, ARG_STAGE },
+        { "log-file",           required_argument, NULL, ARG_LOG_FILE },
+        { "restore-annotation", required_argument, NULL, ARG_RESTORE_ANNOTATION },
+        { "wait-timeout",       required_argument, NULL, ARG_WAIT_TIMEOUT },
         {}
 };
 
@@ -32,7 +39,17 @@ static void help(void) {
                "and puts everything back. Runs nothing inside the container.\n"
                "\n"
                "      --pid=PID         repair the container whose init has host PID PID\n"
-               "      --stage=STAGE     OCI hook stage (createRuntime, prestart, poststart)\n"
+               "      --stage=STAGE     OCI hook stage (createRuntime, prestart, poststart);\n"
+               "                        default: inferred from the state's status\n"
+               "      --log-file=FILE   OCI hook: also append log lines, the detached worker's\n"
+               "                        included, to FILE (default: journal and stderr only)\n"
+               "      --restore-annotation=KEY[=VALUE]\n"
+               "                        OCI hook: annotation KEY with VALUE (default true) also\n"
+               "                        marks a start as a restore, like\n"
+               "                        org.autofs-restore-hook.restore=true\n"
+               "      --wait-timeout=SEC\n"
+               "                        OCI hook: how long the worker waits for CRIU to\n"
+               "                        finish a restore (default 300)\n"
                CLI_COMMON_HELP
                "\n"
                CLI_EXIT_STATUS_HELP
@@ -41,7 +58,8 @@ static void help(void) {
 
 int main(int argc, char **argv) {
         _cleanup_(repair_options_done) RepairOptions o;
-        const char *stage = NULL;
+        OciHookOptions h = OCI_HOOK_OPTIONS_DEFAULT;
+        _cleanup_free_ char *annotation = NULL;
         int pid = 0, c, r;
 
         repair_options_init(&o);
@@ -61,7 +79,43 @@ int main(int argc, char **argv) {
                         }
                         break;
                 case ARG_STAGE:
-                        stage = optarg;
+                        h.stage = optarg;
+                        break;
+                case ARG_LOG_FILE:
+                        if (optarg[0] != '/') {
+                                log_error("--log-file needs an absolute path.");
+                                return EXIT_STATUS_USAGE;
+                        }
+                        h.log_file = optarg;
+                        break;
+                case ARG_RESTORE_ANNOTATION: {
+                        char *eq;
+
+                        free(annotation);
+                        annotation = strdup(optarg);
+                        if (!annotation) {
+                                log_oom();
+                                return EXIT_STATUS_USAGE;
+                        }
+                        eq = strchr(annotation, '=');
+                        if (eq)
+                                *eq = '\0';
+                        if (annotation[0] == '\0' || (eq && eq[1] == '\0')) {
+                                log_error("Invalid --restore-annotation '%s': expected KEY or KEY=VALUE.",
+                                          optarg);
+                                return EXIT_STATUS_USAGE;
+                        }
+                        h.restore_annotation_key = annotation;
+                        h.restore_annotation_value = eq ? eq + 1 : NULL;
+                        break;
+                }
+                case ARG_WAIT_TIMEOUT:
+                        r = parse_timeout(optarg, &h.restore_wait);
+                        if (r < 0) {
+                                log_error("Invalid --wait-timeout '%s': expected seconds, more than 0 and at most 86400.",
+                                          optarg);
+                                return EXIT_STATUS_USAGE;
+                        }
                         break;
                 case '?':
                         return EXIT_STATUS_USAGE;
@@ -89,5 +143,5 @@ int main(int argc, char **argv) {
                 return repair_container(pid, &o);
         if (criu_action_requested())
                 return criu_action_run(&o);
-        return oci_hook_run(stage, &o);
+        return oci_hook_run(&h, &o);
 }

@@ -1,8 +1,259 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "detach.h"
+#include "engine.h"
+#include "fd-util.h"
 #include "log.h"
 #include "oci-hook.h"
+#include "oci-state.h"
+#include "restore-detect.h"
+#include "restore-wait.h"
 
-ExitStatus oci_hook_run(const char *stage, const RepairOptions *o) {
-        log_error("OCI hook mode is not available in this version; use --pid PID or the CRIU action-script mode.");
+/* --log-file for the hook and its worker; a file that cannot be opened is not worth failing a
+ * container start over: the journal still has everything. */
+static const char *open_log_file(const char *path) {
+        int r;
+
+        if (!path)
+                return NULL;
+        r = log_open_file(path);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot open log file %s, logging to the journal only: %m", path);
+                return NULL;
+        }
+        return path;
+}
+
+/* The line a runtime shows when the hook fails: what was wrong, on one line. */
+static ExitStatus input_error(const char *what, const char *detail) {
+        log_error("Invalid container state on stdin: %s%s%s.", what, detail ? ": " : "",
+                   detail ?: "");
         return EXIT_STATUS_USAGE;
+}
+
+typedef struct Probe {
+        pid_t pid;
+        RestoreWatch watch;
+} Probe;
+
+static void probe_done(Probe *p) {
+        restore_watch_done(&p->watch);
+}
+
+/* The first look at the process, taken now because only now is it still CRIU's: what it runs
+ * (criu, or the loader that runs criu) is what the worker later waits to change. */
+static int probe_restoring(void *userdata) {
+        Probe *p = userdata;
+        int r;
+
+        r = restore_watch_start(p->pid, &p->watch);
+        if (r < 0)
+                return r;
+        return restore_watch_is_traced(&p->watch);
+}
+
+typedef struct DeferredRepair {
+        pid_t pid;
+        const RestoreWatch *watch;
+        const RepairOptions *options;
+        usec_t wait;
+} DeferredRepair;
+
+/* Runs in the detached worker, after the hook has returned and the runtime went on with the
+ * restore. */
+static int deferred_repair(void *userdata) {
+        const DeferredRepair *d = userdata;
+        usec_t start = now_usec(CLOCK_MONOTONIC);
+        int r;
+
+        r = restore_watch_wait(d->watch, start + d->wait);
+        if (r == -ESRCH) {
+                log_warning("Process %d exited before its restore completed; nothing to repair.",
+                            (int) d->pid);
+                return EXIT_STATUS_OK;
+        }
+        if (r == -ETIMEDOUT) {
+                log_error("The restore of process %d did not complete within %.0f s; giving up without repairing.",
+                          (int) d->pid, (double) d->wait / USEC_PER_SEC);
+                return EXIT_STATUS_UNITS_FAILED;
+        }
+        if (r < 0) {
+                log_error_errno(r, "Cannot watch the restore of process %d: %m", (int) d->pid);
+                return EXIT_STATUS_UNITS_FAILED;
+        }
+
+        log_info("Restore complete after %.2f s; repairing the automounts of process %d.",
+                 (double) (now_usec(CLOCK_MONOTONIC) - start) / USEC_PER_SEC, (int) d->pid);
+        return repair_container(d->pid, d->options);
+}
+
+static ExitStatus defer_repair(Probe *p, const OciHookOptions *h, const char *log_file,
+                               const RepairOptions *o) {
+        DeferredRepair d = { .pid = p->pid, .watch = &p->watch, .options = o,
+                             .wait = h->restore_wait };
+        pid_t worker = 0;
+        int r;
+
+        if (p->watch.pidfd < 0) {
+                r = restore_watch_start(p->pid, &p->watch);
+                if (r == -ESRCH) {
+                        log_warning("Process %d is gone; nothing to repair.", (int) p->pid);
+                        return EXIT_STATUS_OK;
+                }
+                if (r < 0) {
+                        log_error_errno(r, "Cannot watch process %d: %m", (int) p->pid);
+                        return EXIT_STATUS_UNITS_FAILED;
+                }
+        }
+
+        /* The worker keeps the pidfd, so the process it waits for can never be confused with a
+         * later one that got the same PID. */
+        r = detach_worker(deferred_repair, &d, p->watch.pidfd, log_file, &worker);
+        if (r < 0) {
+                log_error_errno(r, "Cannot start the repair worker: %m");
+                return EXIT_STATUS_UNITS_FAILED;
+        }
+        log_info("Restore of process %d under way; worker %d repairs the automounts once CRIU has resumed it.",
+                  (int) p->pid, (int) worker);
+        return EXIT_STATUS_OK;
+}
+
+ExitStatus oci_hook_run(const OciHookOptions *h, RepairOptions *o) {
+        _cleanup_(oci_state_done) OciState state = OCI_STATE_NULL;
+        _cleanup_(probe_done) Probe probe = { .watch = RESTORE_WATCH_NULL };
+        _cleanup_free_ char *text = NULL, *error = NULL;
+        const char *bad_value = NULL, *log_file;
+        OciStage stage = OCI_STAGE_UNKNOWN;
+        RestoreMark mark;
+        HookDecision d;
+        ExitStatus status;
+        size_t len = 0;
+        int r;
+
+        log_file = open_log_file(h->log_file);
+
+        if (h->stage && oci_stage_from_string(h->stage, &stage) < 0) {
+                log_error("Unknown hook stage '%s'; expected createRuntime, prestart or poststart.",
+                           h->stage);
+                status = EXIT_STATUS_USAGE;
+                goto finish;
+        }
+
+        if (isatty(STDIN_FILENO)) {
+                log_error("As an OCI hook, this reads the container state from stdin; for a manual repair use --pid PID. See --help.");
+                status = EXIT_STATUS_USAGE;
+                goto finish;
+        }
+
+        r = oci_state_read(STDIN_FILENO, now_usec(CLOCK_MONOTONIC) + h->state_read_timeout, &text,
+                           &len);
+        if (r == -ETIMEDOUT) {
+                status = input_error("stdin was not closed within the time limit", NULL);
+                goto finish;
+        }
+        if (r == -E2BIG) {
+                char limit[32];
+                snprintf(limit, sizeof limit, "more than %d bytes", OCI_STATE_MAX_SIZE);
+                status = input_error("too large", limit);
+                goto finish;
+        }
+        if (r < 0) {
+                log_error_errno(r, "Cannot read the container state from stdin: %m");
+                status = EXIT_STATUS_USAGE;
+                goto finish;
+        }
+
+        r = oci_state_parse(text, len, &state, &error);
+        if (r == -ENOMEM) {
+                status = input_error("out of memory", NULL);
+                goto finish;
+        }
+        if (r < 0) {
+                status = input_error(error ?: "cannot be parsed", NULL);
+                goto finish;
+        }
+
+        /* From here on, every line names the container. The engine keeps this context. */
+        log_set_context(state.id);
+        free(o->container_name);
+        o->container_name = strdup(state.id);
+        if (!o->container_name) {
+                status = input_error("out of memory", NULL);
+                goto finish;
+        }
+
+        r = restore_mark_from_state(&state, h->restore_annotation_key, h->restore_annotation_value,
+                                    &mark, &bad_value);
+        if (r < 0) {
+                log_error("Annotation %s=\"%.64s\" is neither true nor false.", RESTORE_ANNOTATION,
+                           bad_value);
+                status = EXIT_STATUS_USAGE;
+                goto finish;
+        }
+
+        if (!h->stage)
+                stage = oci_stage_infer(state.status);
+
+        probe.pid = state.pid;
+        d = restore_decide(stage, state.status, mark, probe_restoring, &probe);
+
+        switch (d.action) {
+        case HOOK_ACTION_NORMAL_START:
+                log_info("Normal start (stage %s, status %s, pid %d): nothing to do.",
+                          oci_stage_to_string(stage), state.status_string, (int) state.pid);
+                status = EXIT_STATUS_OK;
+                break;
+        case HOOK_ACTION_DISABLED:
+                log_info("Annotation %s says not to repair this container (stage %s): nothing to do.",
+                          RESTORE_ANNOTATION, oci_stage_to_string(stage));
+                status = EXIT_STATUS_OK;
+                break;
+        case HOOK_ACTION_NOT_RESTORING:
+                if (d.probe_result < 0)
+                        log_warning_errno(d.probe_result,
+                                       "Status is 'stopped' but process %d cannot be inspected (%m); not repairing.",
+                                       (int) state.pid);
+                else
+                        log_notice("Status is 'stopped' but process %d is not being restored by CRIU (not traced); nothing to do.",
+                                    (int) state.pid);
+                status = EXIT_STATUS_OK;
+                break;
+        case HOOK_ACTION_GONE:
+                log_warning("Process %d is gone; nothing to repair.", (int) state.pid);
+                status = EXIT_STATUS_OK;
+                break;
+        case HOOK_ACTION_UNSUPPORTED_STAGE:
+                if (!h->stage)
+                        log_notice("Cannot tell the hook stage from status '%s' (runc's poststart and crun's createRuntime both say 'created'); pass --stage. Nothing to do.",
+                                    state.status_string);
+                else
+                        log_notice("Nothing to do at stage %s; run as a createRuntime, prestart or poststart hook.",
+                                    oci_stage_to_string(stage));
+                status = EXIT_STATUS_OK;
+                break;
+        case HOOK_ACTION_DEFER_REPAIR:
+                status = defer_repair(&probe, h, log_file, o);
+                break;
+        case HOOK_ACTION_REPAIR_NOW:
+                log_info("Poststart of a container marked as restored: repairing process %d now.",
+                          (int) state.pid);
+                status = repair_container(state.pid, o);
+                log_info("Repair finished with exit status %d.", (int) status);
+                break;
+        default:
+                status = EXIT_STATUS_UNITS_FAILED;
+                break;
+        }
+
+finish:
+        log_close_file();
+        return status;
 }

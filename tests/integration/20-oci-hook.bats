@@ -1,0 +1,288 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# oci-autofs-restore as an OCI hook (issue 4), with real runc, real podman and the rig's real
+# CRIU: the hook tells a restore from a normal start, leaves a detached worker that repairs once
+# CRIU has resumed the container, and refuses bad input with one line and exit status 2.
+# Containers and images are named arh-oci-*.
+
+load test_helper
+load oci_helper
+
+teardown() {
+        oci_teardown
+        rig_teardown
+}
+
+# The unit name of an automount's Where, as the engine prints it.
+unit_of() {
+        case $1 in
+        /proc/sys/fs/binfmt_misc) echo proc-sys-fs-binfmt_misc.automount ;;
+        *) echo "srv-${1##*/}.automount" ;;
+        esac
+}
+
+@test "runc, hook in config.json, no CRIU config: every automount answers within 3 s of restore, files kept" {
+        oci_require criu
+        local name log elapsed worker
+        name=$(oci_name)
+        log=$BATS_TEST_TMPDIR/hook.log
+        oci_runc_start "$name" "createRuntime --stage=createRuntime,--log-file=$log"
+        run jq -r '.annotations["org.criu.config"] // "none"' "$OCI_BUNDLE/config.json"
+        assert_output none
+        run oci_log "$log"
+        assert_output "oci-autofs-restore: $name: Normal start (stage createRuntime, status creating, pid $CT_PID): nothing to do."
+
+        oci_write_files runc exec "$name"
+        oci_runc_checkpoint "$name"
+        oci_runc_restore "$name"
+
+        # Wait for the worker's summary before touching the mounts: an access made before the
+        # repair would stay blocked on the old autofs for good.
+        oci_wait_for_log "$log" "^oci-autofs-restore: $name: [0-9]+ automount unit\(s\): " \
+                "$OCI_REPAIR_BUDGET_MS" || {
+                cat "$log" >&2
+                fail "no repair within $OCI_REPAIR_BUDGET_MS ms of the restore"
+        }
+        echo "# runc restore returned -> repair logged: $(($(oci_now_ms) - OCI_RESTORED_MS)) ms" >&3
+        oci_all_answer "$CT_PID" "${OCI_AUTOMOUNTS[@]}" || fail "an automount does not answer"
+        oci_files_intact runc exec "$name" || fail "a file on an automount was lost"
+        elapsed=$(($(oci_now_ms) - OCI_RESTORED_MS))
+        echo "# runc restore returned -> all ${#OCI_AUTOMOUNTS[@]} automounts answered, files checked: $elapsed ms" >&3
+        ((elapsed < OCI_REPAIR_BUDGET_MS)) || fail "took $elapsed ms"
+
+        run oci_log "$log"
+        assert_line --regexp "^oci-autofs-restore: $name: Restore of process $CT_PID under way; worker [0-9]+ repairs the automounts once CRIU has resumed it\.$"
+        assert_line --regexp "^oci-autofs-restore: $name: 9 automount unit\(s\): [1-9][0-9]* repaired, 0 failed"
+        for where in "${OCI_WITH_FILES[@]}"; do
+                assert_line --regexp "^oci-autofs-restore: $name: $(unit_of "$where") \($where\): repaired: .*tmpfs .* set aside and put back\.$"
+        done
+        # The worker is done and gone.
+        worker=$(oci_worker_pid "$log")
+        oci_wait_gone "$worker" 2000 || fail "worker $worker is still running"
+}
+
+@test "podman, shipped hooks.d file: checkpoint/restore, every automount answers within 3 s, files kept" {
+        oci_require criu podman
+        local name log id elapsed
+        # The file as shipped: format 1.0.0, the stage and arguments the hook needs.
+        run jq -r '[.version, (.stages | join(",")), .hook.path, (.hook.args | join(" "))] | join(" ")' \
+                "$OCI_HOOKS_D_IN"
+        assert_output "1.0.0 createRuntime @BINDIR@/oci-autofs-restore oci-autofs-restore --stage=createRuntime"
+
+        name=$(oci_name podman)
+        log=$BATS_TEST_TMPDIR/hook.log
+        oci_podman_image
+        oci_hooks_dir "$log"
+        oci_podman_start "$name"
+        id=$(timeout 30 podman inspect -f '{{.Id}}' "$name")
+        run oci_log "$log"
+        assert_output "oci-autofs-restore: $id: Normal start (stage createRuntime, status creating, pid $CT_PID): nothing to do."
+
+        oci_write_files podman exec "$name"
+        oci_podman container checkpoint "$name" >/dev/null || fail "podman container checkpoint failed"
+        oci_podman container restore "$name" >/dev/null || fail "podman container restore failed"
+        OCI_RESTORED_MS=$(oci_now_ms)
+        oci_podman_pid "$name"
+
+        oci_wait_for_log "$log" "^oci-autofs-restore: $id: [0-9]+ automount unit\(s\): " \
+                "$OCI_REPAIR_BUDGET_MS" || {
+                cat "$log" >&2
+                fail "no repair within $OCI_REPAIR_BUDGET_MS ms of the restore"
+        }
+        echo "# podman container restore returned -> repair logged: $(($(oci_now_ms) - OCI_RESTORED_MS)) ms" >&3
+        oci_all_answer "$CT_PID" "${OCI_PODMAN_AUTOMOUNTS[@]}" || fail "an automount does not answer"
+        oci_files_intact podman exec "$name" || fail "a file on an automount was lost"
+        elapsed=$(($(oci_now_ms) - OCI_RESTORED_MS))
+        echo "# podman container restore returned -> all ${#OCI_PODMAN_AUTOMOUNTS[@]} automounts answered, files checked: $elapsed ms" >&3
+        ((elapsed < OCI_REPAIR_BUDGET_MS)) || fail "took $elapsed ms"
+
+        run oci_log "$log"
+        assert_line --regexp "^oci-autofs-restore: $id: Restore of process $CT_PID under way; worker [0-9]+ "
+        assert_line --regexp "^oci-autofs-restore: $id: [0-9]+ automount unit\(s\): [1-9][0-9]* repaired, 0 failed"
+}
+
+@test "runc, hook and CRIU action script both configured: each unit repaired once, no error" {
+        oci_require criu
+        local name log conf worker where lines n
+        name=$(oci_name)
+        log=$BATS_TEST_TMPDIR/hook.log
+        conf=$BATS_TEST_TMPDIR/criu.conf
+        echo "action-script $OCI_HOOK_BIN" >"$conf"
+        oci_runc_start "$name" "createRuntime --stage=createRuntime,--log-file=$log" -- \
+                --annotation "org.criu.config=$conf"
+        oci_write_files runc exec "$name"
+        oci_runc_checkpoint "$name"
+        oci_runc_restore "$name"
+
+        worker=$(oci_worker_pid "$log")
+        [[ -n $worker ]] || fail "the hook started no worker: $(cat "$log")"
+        oci_wait_gone "$worker" 10000 || fail "worker $worker did not finish"
+
+        # CRIU ran the action script (twice per action under runc); its lines are in CRIU's
+        # log. Together with the worker's, every unit was repaired exactly once.
+        lines=$( (oci_log "$log"; cat "$RIG_IMAGES/$name/restore.log") | grep '^oci-autofs-restore: ')
+        echo "$lines"
+        for where in "${OCI_AUTOMOUNTS[@]}"; do
+                n=$(grep -cF "$(unit_of "$where") ($where): repaired:" <<<"$lines")
+                [[ $n == 1 ]] || fail "$where repaired $n times"
+                n=$(grep -cF "$(unit_of "$where") ($where): already repaired for this restore" <<<"$lines")
+                ((n >= 1)) || fail "no run found $where already repaired"
+        done
+        oci_log "$log" | grep -q 'Restore of process .* under way' || fail "the hook did not see the restore"
+        ! grep -Ei ' [1-9][0-9]* failed|error|cannot|warning' <<<"$lines" || fail "a run reported a problem"
+        oci_all_answer "$CT_PID" "${OCI_AUTOMOUNTS[@]}" || fail "an automount does not answer"
+        oci_files_intact runc exec "$name" || fail "a file on an automount was lost"
+}
+
+@test "runc run with the hook: the container starts, nothing is touched, the log says normal start" {
+        oci_require
+        local name log state_dir hook
+        name=$(oci_name)
+        log=$BATS_TEST_TMPDIR/hook.log
+        state_dir=$BATS_TEST_TMPDIR/state
+        hook="--log-file=$log,--state-dir=$state_dir"
+        oci_runc_start "$name" "createRuntime --stage=createRuntime,$hook;prestart --stage=prestart,$hook;poststart --stage=poststart,$hook"
+
+        run oci_log "$log"
+        # runc 1.1 runs prestart before createRuntime, and reports "created" to poststart hooks.
+        assert_line --index 0 "oci-autofs-restore: $name: Normal start (stage prestart, status creating, pid $CT_PID): nothing to do."
+        assert_line --index 1 "oci-autofs-restore: $name: Normal start (stage createRuntime, status creating, pid $CT_PID): nothing to do."
+        assert_line --index 2 "oci-autofs-restore: $name: Normal start (stage poststart, status created, pid $CT_PID): nothing to do."
+        assert_equal "${#lines[@]}" 3
+        # The engine never ran: it would have made its state directory for the record and lock.
+        [[ ! -e $state_dir ]] || fail "the hook touched $state_dir"
+        # Every automount is active and was never stopped since boot (a restart would have
+        # recorded when it went inactive).
+        local where
+        for where in "${OCI_AUTOMOUNTS[@]}"; do
+                run runc exec "$name" systemctl show -P ActiveState,InactiveEnterTimestampMonotonic "$(unit_of "$where")"
+                assert_output "active"$'\n'"0"
+        done
+
+        # A normal create is decided from the state alone: a PID that is the host itself would
+        # be refused (exit status 3) by anything that inspected it.
+        local start end
+        start=$(oci_now_ms)
+        run "$OCI_HOOK_BIN" --stage=createRuntime <<<"$(oci_state "$name-by-hand" creating 1)"
+        end=$(oci_now_ms)
+        assert_success
+        assert_output "oci-autofs-restore: $name-by-hand: Normal start (stage createRuntime, status creating, pid 1): nothing to do."
+        echo "# normal create decided in $((end - start)) ms" >&3
+        ((end - start < 500)) || fail "a normal create took $((end - start)) ms"
+}
+
+@test "bad state JSON: one line on stderr, exit status 2" {
+        [[ -x $OCI_HOOK_BIN ]] || rig_unavailable "$OCI_HOOK_BIN not built (make)"
+        local name input
+        local -A cases=(
+                [empty]=''
+                [malformed]='{"ociVersion":"1.0.2","id":"x","status":'
+                [not-an-object]='["ociVersion","1.0.2"]'
+                [missing-pid]='{"ociVersion":"1.0.2","id":"x","status":"creating","bundle":"/b"}'
+                [pid-is-a-string]='{"ociVersion":"1.0.2","id":"x","status":"creating","pid":"42","bundle":"/b"}'
+                [pid-huge]='{"ociVersion":"1.0.2","id":"x","status":"creating","pid":184467440737095516160,"bundle":"/b"}'
+                [pid-negative]='{"ociVersion":"1.0.2","id":"x","status":"creating","pid":-1,"bundle":"/b"}'
+                [id-is-a-number]='{"ociVersion":"1.0.2","id":7,"status":"creating","pid":42,"bundle":"/b"}'
+                [annotations-array]='{"ociVersion":"1.0.2","id":"x","status":"creating","pid":42,"bundle":"/b","annotations":["a"]}'
+                [nested-garbage]='{"ociVersion":"1.0.2","id":"x","status":"creating","pid":42,"bundle":"/b","x":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}'
+                [annotation-value-invalid]='{"ociVersion":"1.0.2","id":"x","status":"stopped","pid":42,"bundle":"/b","annotations":{"org.autofs-restore-hook.restore":"perhaps"}}'
+        )
+        for name in "${!cases[@]}"; do
+                input=${cases[$name]}
+                run bash -c 'printf "%s" "$1" | "$2" --stage=createRuntime' _ "$input" "$OCI_HOOK_BIN"
+                echo "$name: status $status: $output"
+                assert_failure 2
+                assert_equal "${#lines[@]}" 1
+                assert_output --regexp '^oci-autofs-restore: (x: )?[A-Z][^'$'\n'']+\.$'
+        done
+
+        # More than 64 KiB, whatever it is.
+        run bash -c 'head -c 70000 /dev/zero | tr "\0" " " | "$1"' _ "$OCI_HOOK_BIN"
+        assert_failure 2
+        assert_output "oci-autofs-restore: Invalid container state on stdin: too large: more than 65536 bytes."
+
+        run "$OCI_HOOK_BIN" --stage=bogus </dev/null
+        assert_failure 2
+        assert_output "oci-autofs-restore: Unknown hook stage 'bogus'; expected createRuntime, prestart or poststart."
+}
+
+@test "poststart with the restore annotation repairs synchronously; false disables" {
+        oci_require criu
+        local name state
+        name=$(oci_name)
+        # No hook during the restore: the automounts stay broken until the poststart run.
+        oci_runc_start "$name" ""
+        oci_write_files runc exec "$name"
+        oci_runc_checkpoint "$name"
+        oci_runc_restore "$name"
+
+        state=$(oci_state "$name" running "$CT_PID" '{"org.autofs-restore-hook.restore":"false"}')
+        run "$OCI_HOOK_BIN" --stage=poststart <<<"$state"
+        assert_success
+        assert_output "oci-autofs-restore: $name: Annotation org.autofs-restore-hook.restore says not to repair this container (stage poststart): nothing to do."
+
+        # An orchestrator's own annotation, named with --restore-annotation.
+        state=$(oci_state "$name" running "$CT_PID" '{"io.example.restored":"yes"}')
+        run "$OCI_HOOK_BIN" --stage=poststart --restore-annotation=io.example.restored=yes <<<"$state"
+        assert_success
+        assert_line "oci-autofs-restore: $name: Poststart of a container marked as restored: repairing process $CT_PID now."
+        assert_line --regexp "^oci-autofs-restore: $name: 9 automount unit\(s\): [1-9][0-9]* repaired, 0 failed"
+        # Synchronous: repaired by the time the hook returned.
+        oci_all_answer "$CT_PID" "${OCI_AUTOMOUNTS[@]}" || fail "an automount does not answer"
+        oci_files_intact runc exec "$name" || fail "a file on an automount was lost"
+}
+
+@test "the detached worker: the hook returns at once; the worker gives up at its deadline, or ends when the process dies" {
+        [[ -x $OCI_HOOK_BIN ]] || rig_unavailable "$OCI_HOOK_BIN not built (make)"
+        local log sleeper state start end worker fds out
+        log=$BATS_TEST_TMPDIR/hook.log
+        # A process that is never restored: it never changes what it runs.
+        sleep 60 >/dev/null 2>&1 3>&- &
+        sleeper=$!
+        state=$(oci_state arh-oci-worker creating "$sleeper" '{"org.autofs-restore-hook.restore":"true"}')
+
+        # $(...) returns only once every copy of its pipe is closed: the worker keeps none.
+        start=$(oci_now_ms)
+        out=$("$OCI_HOOK_BIN" --stage=createRuntime --wait-timeout=2 --log-file="$log" <<<"$state" 2>&1)
+        end=$(oci_now_ms)
+        echo "$out"
+        ((end - start < 1000)) || fail "the hook took $((end - start)) ms"
+        worker=$(oci_worker_pid "$log")
+        [[ -n $worker && -e /proc/$worker ]] || fail "no worker: $(cat "$log")"
+        # Its own session; stdio on /dev/null, the log file, and the pidfd of the process it waits
+        # for: nothing of the runtime's.
+        [[ $(ps -o sid= -p "$worker") != $(ps -o sid= -p $$) ]] || fail "worker in our session"
+        fds=$(find "/proc/$worker/fd" -mindepth 1 -printf '%f -> %l\n' | sort -n)
+        echo "$fds"
+        assert_equal "$(grep -c . <<<"$fds")" 5
+        grep -qx "0 -> /dev/null" <<<"$fds" || fail "stdin is not /dev/null"
+        grep -qx "1 -> /dev/null" <<<"$fds" || fail "stdout is not /dev/null"
+        grep -qx "2 -> /dev/null" <<<"$fds" || fail "stderr is not /dev/null"
+        grep -q " -> $log\$" <<<"$fds" || fail "the log file is not open"
+        grep -q 'anon_inode:\[pidfd\]' <<<"$fds" || fail "no pidfd"
+
+        oci_wait_gone "$worker" 5000 || fail "the worker did not give up"
+        oci_log "$log" | grep -q "arh-oci-worker: The restore of process $sleeper did not complete within 2 s; giving up without repairing." ||
+                fail "$(cat "$log")"
+
+        # A log file that cannot be opened costs the log, not the repair: the worker runs.
+        out=$("$OCI_HOOK_BIN" --stage=createRuntime --wait-timeout=60 \
+                --log-file="$BATS_TEST_TMPDIR/missing/hook.log" <<<"$state" 2>&1) || fail "the hook failed: $out"
+        echo "$out"
+        worker=$(sed -n 's/.* worker \([0-9][0-9]*\) repairs .*/\1/p' <<<"$out")
+        [[ -n $worker ]] || fail "no worker reported"
+        sleep 0.3
+        [[ -e /proc/$worker ]] || fail "the worker $worker died at once"
+        kill "$worker"
+
+        # The process dies while the worker waits: the worker ends at once.
+        "$OCI_HOOK_BIN" --stage=createRuntime --wait-timeout=60 --log-file="$log" <<<"$state" 2>/dev/null ||
+                fail "the hook failed"
+        worker=$(oci_worker_pid "$log")
+        kill "$sleeper"
+        wait "$sleeper" 2>/dev/null || true
+        oci_wait_gone "$worker" 2000 || fail "the worker outlived the process it waited for"
+        oci_log "$log" | grep -q "arh-oci-worker: Process $sleeper exited before its restore completed; nothing to repair." ||
+                fail "$(cat "$log")"
+}

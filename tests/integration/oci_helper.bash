@@ -1,0 +1,297 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
+#
+# Helpers for the OCI hook's tests (20-oci-hook.bats): runc bundles with the hook in
+# config.json, podman with the shipped hooks.d file, checkpoint/restore with the rig's CRIU,
+# and reading what the hook and its detached worker logged. Load after test_helper.
+#
+# Every container and image made here is named arh-oci-*; runc containers are registered in
+# RIG_CONTAINERS (removed by rig_teardown), podman ones in OCI_PODMAN_CONTAINERS and
+# OCI_PODMAN_IMAGES (removed by oci_teardown).
+# shellcheck disable=SC2034 # the constants and OCI_* results are read by the .bats file
+
+OCI_HOOK_BIN=$RIG_TOP/build/oci-autofs-restore
+OCI_HOOKS_D_IN=$RIG_TOP/docs/hooks.d/oci-autofs-restore.json.in
+OCI_PREFIX=arh-oci-
+# The automounts of the rig's image, and those that get a tmpfs with a file on top before a
+# checkpoint. The others stay untouched, so that both kinds of automount are restored.
+OCI_AUTOMOUNTS=(/srv/a1 /srv/a2 /srv/a3 /srv/a4 /srv/a5 /srv/a6 /srv/a7 /srv/a8
+        /proc/sys/fs/binfmt_misc)
+OCI_WITH_FILES=(/srv/a1 /srv/a2 /srv/a3 /srv/a4)
+# The promise of issue 4: every automount answers within this long after the restore returns.
+OCI_REPAIR_BUDGET_MS=3000
+# systemd in a podman container has /proc/sys read-only: no binfmt_misc automount there.
+OCI_PODMAN_AUTOMOUNTS=(/srv/a1 /srv/a2 /srv/a3 /srv/a4 /srv/a5 /srv/a6 /srv/a7 /srv/a8)
+
+OCI_PODMAN_CONTAINERS=()
+OCI_PODMAN_IMAGES=()
+
+# arh-oci-<test number>[-SUFFIX]
+oci_name() {
+        printf '%s%s%s\n' "$OCI_PREFIX" "$BATS_TEST_NUMBER" "${1:+-$1}"
+}
+
+oci_now_ms() {
+        date +%s%3N
+}
+
+# oci_require [criu] [podman]: the rig's prerequisites plus the hook binary.
+oci_require() {
+        local what rig=()
+        for what in "$@"; do
+                [[ $what == criu ]] && rig+=(criu)
+        done
+        rig_require "${rig[@]}"
+        [[ -x $OCI_HOOK_BIN ]] || rig_unavailable "$OCI_HOOK_BIN not built (make)"
+        for what in "$@"; do
+                case $what in
+                criu)
+                        # No CRIU configuration may be in play unless a test brings its own: a
+                        # global action script would repair the containers behind our back.
+                        if [[ -e /etc/criu/runc.conf ]] && grep -q action-script /etc/criu/runc.conf; then
+                                rig_unavailable "/etc/criu/runc.conf registers an action script"
+                        fi
+                        ;;
+                podman)
+                        command -v podman >/dev/null || rig_unavailable "podman not installed"
+                        ;;
+                *) ;;
+                esac
+        done
+}
+
+# A JSON array of the arguments, whatever they start with (jq 1.6 takes "--x" after --args for
+# one of its own options, so make-bundle --hook cannot pass options to a hook).
+oci_json_array() {
+        local json='[]' a
+        for a in "$@"; do
+                json=$(jq -cn --argjson acc "$json" --arg a "$a" '$acc + [$a]')
+        done
+        printf '%s\n' "$json"
+}
+
+# oci_add_hook BUNDLE STAGE ARG...: adds the hook binary at STAGE of BUNDLE/config.json with
+# argv = oci-autofs-restore ARG...
+oci_add_hook() {
+        local bundle=$1 stage=$2 args
+        shift 2
+        args=$(oci_json_array oci-autofs-restore "$@")
+        jq --arg stage "$stage" --arg path "$OCI_HOOK_BIN" --argjson args "$args" \
+                '.hooks[$stage] += [{path: $path, args: $args}]' \
+                "$bundle/config.json" >"$bundle/config.json.new" &&
+                mv "$bundle/config.json.new" "$bundle/config.json"
+}
+
+# oci_runc_start NAME HOOKS -- [make-bundle options]: HOOKS is a list of "STAGE ARG,ARG,..."
+# words separated by ';' (e.g. "createRuntime --stage=createRuntime,--log-file=/x"). Makes the
+# bundle, adds the hooks, starts the container and waits for systemd. Sets OCI_BUNDLE, CT_PID.
+oci_runc_start() {
+        local name=$1 hooks=$2 spec stage state
+        local -a specs args
+        shift 2
+        [[ ${1:-} == -- ]] && shift
+        RIG_CONTAINERS+=("$name")
+        rig_remove_container "$name"
+        rig_remove_bundle "$name"
+        OCI_BUNDLE=$("$RIG_DIR/make-bundle" "$name" "$@") || fail "make-bundle $name failed"
+        IFS=';' read -r -a specs <<<"$hooks"
+        for spec in "${specs[@]}"; do
+                [[ -n $spec ]] || continue
+                stage=${spec%% *}
+                IFS=, read -r -a args <<<"${spec#* }"
+                oci_add_hook "$OCI_BUNDLE" "$stage" "${args[@]}" || fail "cannot add the $stage hook"
+        done
+        if ! rig_runc_run "$name" "$OCI_BUNDLE"; then
+                cat "$OCI_BUNDLE/console.log" >&2
+                fail "runc could not start $name"
+        fi
+        if ! state=$(rig_wait_systemd "$name" 30); then
+                rig_container_journal "$name" >&2
+                fail "systemd in $name did not come up within 30 s (state: $state)"
+        fi
+        CT_PID=$(rig_container_pid "$name") || fail "no PID for $name"
+}
+
+oci_runc_checkpoint() {
+        local name=$1 images=$RIG_IMAGES/$1
+        rm -rf "$images"
+        mkdir -p "$images"
+        if ! timeout 120 runc --criu "$RIG_CRIU" checkpoint --image-path "$images" \
+                --work-path "$images" "$name" </dev/null 3>&-; then
+                tail -n 30 "$images/dump.log" >&2
+                fail "runc checkpoint $name failed"
+        fi
+}
+
+# Restores NAME and sets OCI_RESTORED_MS to the moment runc returned.
+oci_runc_restore() {
+        local name=$1 images=$RIG_IMAGES/$1 bundle
+        bundle=$(rig_bundle_dir "$name")
+        if ! timeout 120 runc --criu "$RIG_CRIU" restore -d --image-path "$images" \
+                --work-path "$images" --bundle "$bundle" "$name" \
+                </dev/null >>"$bundle/console.log" 2>&1 3>&-; then
+                OCI_RESTORED_MS=$(oci_now_ms)
+                tail -n 30 "$images/restore.log" >&2
+                tail -n 5 "$bundle/console.log" >&2
+                fail "runc restore $name failed"
+        fi
+        OCI_RESTORED_MS=$(oci_now_ms)
+        [[ $(rig_container_status "$name") == running ]] || fail "$name is not running after restore"
+        CT_PID=$(rig_container_pid "$name") || fail "no PID for $name after restore"
+}
+
+# oci_write_files EXEC...: mounts the tmpfs of OCI_WITH_FILES by writing a file on each, through
+# the given exec command (e.g. "runc exec NAME" or "podman exec NAME").
+oci_write_files() {
+        local p
+        for p in "${OCI_WITH_FILES[@]}"; do
+                timeout 10 "$@" sh -c "echo 'content of $p' > $p/file" </dev/null ||
+                        fail "cannot write to $p"
+        done
+}
+
+oci_files_intact() {
+        local p got
+        for p in "${OCI_WITH_FILES[@]}"; do
+                got=$(timeout 5 "$@" cat "$p/file" </dev/null) || {
+                        echo "cannot read $p/file" >&2
+                        return 1
+                }
+                [[ $got == "content of $p" ]] || {
+                        echo "$p/file: '$got'" >&2
+                        return 1
+                }
+        done
+}
+
+# oci_all_answer PID PATH...: every access from inside the container completes (one second
+# each at most); a hang is reported with what the process was blocked on.
+oci_all_answer() {
+        local pid=$1 p rc
+        shift
+        for p in "$@"; do
+                rc=0
+                rig_automount_answers "$pid" "$p" 1 || rc=$?
+                case $rc in
+                0) ;;
+                1)
+                        echo "$p hangs ($RIG_HANG_STATE)" >&2
+                        return 1
+                        ;;
+                *)
+                        echo "$p: the access failed" >&2
+                        return 1
+                        ;;
+                esac
+        done
+}
+
+# oci_log FILE: the --log-file lines in the shape of the hook's stderr lines, "PROGRAM: ...":
+# each line's time stamp and PID are checked and dropped.
+oci_log() {
+        sed -E -n 's/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}[+-][0-9]{4} ([a-z-]+)\[[0-9]+\]: /\1: /p' "$1" 2>/dev/null
+}
+
+# oci_wait_for_log FILE REGEX TIMEOUT_MS: waits until a line of FILE matches.
+oci_wait_for_log() {
+        local file=$1 regex=$2 deadline
+        deadline=$(($(oci_now_ms) + $3))
+        while (($(oci_now_ms) < deadline)); do
+                oci_log "$file" | grep -Eq -- "$regex" && return 0
+                sleep 0.02
+        done
+        return 1
+}
+
+# The PID of the last worker the hook reported in FILE.
+oci_worker_pid() {
+        sed -n 's/.* worker \([0-9][0-9]*\) repairs .*/\1/p' "$1" | tail -n 1
+}
+
+# oci_wait_gone PID TIMEOUT_MS: the process (not our child) has exited.
+oci_wait_gone() {
+        local pid=$1 deadline
+        deadline=$(($(oci_now_ms) + $2))
+        while (($(oci_now_ms) < deadline)); do
+                [[ -e /proc/$pid ]] || return 0
+                [[ $(rig_proc_state "$pid" 2>/dev/null) == Z* ]] && return 0
+                sleep 0.02
+        done
+        return 1
+}
+
+# The state JSON a runtime would write, for the tests that run the hook by hand.
+# oci_state ID STATUS PID [ANNOTATIONS-JSON]
+oci_state() {
+        local ann=${4:-'{}'}
+        jq -cn --arg id "$1" --arg status "$2" --argjson pid "$3" --argjson ann "$ann" \
+                '{ociVersion: "1.0.2-dev", id: $id, status: $status, pid: $pid,
+                  bundle: "/var/tmp/arh-oci-none", annotations: $ann}'
+}
+
+# --- podman ----------------------------------------------------------------------------------
+
+# Imports the rig's rootfs as a podman image once per test that needs it; sets OCI_IMAGE.
+oci_podman_image() {
+        OCI_IMAGE=localhost/${OCI_PREFIX}rootfs:${RIG_ROOTFS##*/rootfs-}
+        OCI_PODMAN_IMAGES+=("$OCI_IMAGE")
+        timeout 60 podman image exists "$OCI_IMAGE" && return 0
+        tar -C "$RIG_ROOTFS" -c . | timeout 300 podman import - "$OCI_IMAGE" >/dev/null ||
+                fail "podman import of $RIG_ROOTFS failed"
+}
+
+# The shipped hooks.d file, installed as make install would (with BINDIR = the build
+# directory), with --log-file added so that the test can read what the hook did. Sets
+# OCI_HOOKS_DIR.
+oci_hooks_dir() {
+        local log=$1
+        OCI_HOOKS_DIR=$BATS_TEST_TMPDIR/hooks.d
+        mkdir -p "$OCI_HOOKS_DIR"
+        sed "s|@BINDIR@|$RIG_TOP/build|g" "$OCI_HOOKS_D_IN" |
+                jq --arg log "--log-file=$log" '.hook.args += [$log]' \
+                        >"$OCI_HOOKS_DIR/oci-autofs-restore.json" ||
+                fail "cannot install $OCI_HOOKS_D_IN"
+}
+
+# oci_podman_start NAME: a systemd container from OCI_IMAGE with the hooks in OCI_HOOKS_DIR, as
+# TESTRIG.md describes. Sets CT_PID.
+oci_podman_start() {
+        local name=$1 state='' i
+        OCI_PODMAN_CONTAINERS+=("$name")
+        timeout 60 podman rm -f "$name" >/dev/null 2>&1
+        timeout 60 podman --hooks-dir "$OCI_HOOKS_DIR" run -d --name "$name" --runtime runc \
+                --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --device /dev/autofs \
+                --cap-add SYS_ADMIN --systemd=always "$OCI_IMAGE" \
+                /sbin/init systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=1 \
+                </dev/null >/dev/null 3>&- || fail "podman run $name failed"
+        for ((i = 0; i < 150; i++)); do
+                state=$(timeout 5 podman exec "$name" systemctl is-system-running 2>/dev/null </dev/null) || true
+                [[ $state == running || $state == degraded ]] && break
+                sleep 0.2
+        done
+        [[ $state == running || $state == degraded ]] ||
+                fail "systemd in $name did not come up (state: ${state:-unknown})"
+        oci_podman_pid "$name"
+}
+
+oci_podman_pid() {
+        CT_PID=$(timeout 30 podman inspect -f '{{.State.Pid}}' "$1") || fail "podman inspect $1 failed"
+        [[ $CT_PID =~ ^[1-9][0-9]*$ ]] || fail "no PID for $1 ($CT_PID)"
+}
+
+# podman looks criu up in PATH.
+oci_podman() {
+        PATH=$RIG_CRIU_DIR:$PATH timeout 120 podman --hooks-dir "$OCI_HOOKS_DIR" "$@" </dev/null 3>&-
+}
+
+oci_teardown() {
+        local name
+        for name in "${OCI_PODMAN_CONTAINERS[@]}"; do
+                timeout 60 podman rm -f "$name" >/dev/null 2>&1 || true
+        done
+        OCI_PODMAN_CONTAINERS=()
+        for name in "${OCI_PODMAN_IMAGES[@]}"; do
+                timeout 60 podman rmi -f "$name" >/dev/null 2>&1 || true
+        done
+        OCI_PODMAN_IMAGES=()
+}

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "engine.h"
@@ -99,4 +101,22 @@ ExitStatus criu_action_run(const RepairOptions *o) {
                 return EXIT_STATUS_USAGE;
         }
         return repair_container(pid, o);
+}
+
+int cli_ensure_stdio_open(void) {
+        for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+                int null_fd;
+
+                if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+                        continue;
+                null_fd = open("/dev/null", (fd == STDIN_FILENO ? O_RDONLY : O_WRONLY) | O_NOCTTY);
+                if (null_fd < 0)
+                        return -errno;
+                /* The lowest free fd is the one that was closed. */
+                if (null_fd != fd) {
+                        (void) close(null_fd);
+                        return -EBADF;
+                }
+        }
+        return 0;
 }

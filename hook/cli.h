@@ -63,6 +63,11 @@ int cli_load_config(int argc, char **argv, const char *short_options,
  * printed by the caller), 0 if handled, -ENOKEY if not a common option, other < 0 on error. */
 int cli_apply_common_option(RepairOptions *o, int opt, const char *arg);
 
+/* Hooks may be run with stdin (LXC) or other stdio fds closed: a pidfd or log file opened later
+ * would land on 0..2, which the detached worker points at /dev/null. Opens /dev/null on each
+ * closed one. Call first thing. */
+int cli_ensure_stdio_open(void);
+
 /* CRIU runs action scripts with CRTOOLS_SCRIPT_ACTION set and no arguments. */
 int criu_action_requested(void);
 

@@ -16,14 +16,15 @@ static int close_all_fds_except(int keep_a, int keep_b) {
         int lo = keep_a < keep_b ? keep_a : keep_b, hi = keep_a < keep_b ? keep_b : keep_a;
         int start = 3;
 
-        /* close_range() over the gaps between the fds we keep. */
+        /* close_range() over the gaps between the fds we keep; an empty gap (a kept fd of 3,
+         * or two adjacent kept fds) is skipped: close_range() refuses first > last. */
         if (lo >= start) {
-                if (syscall(SYS_close_range, start, lo - 1, 0) < 0)
+                if (lo > start && syscall(SYS_close_range, start, lo - 1, 0) < 0)
                         return -errno;
                 start = lo + 1;
         }
         if (hi >= start) {
-                if (syscall(SYS_close_range, start, hi - 1, 0) < 0)
+                if (hi > start && syscall(SYS_close_range, start, hi - 1, 0) < 0)
                         return -errno;
                 start = hi + 1;
         }
@@ -77,6 +78,10 @@ int detach_worker(int (*fn)(void *userdata), void *userdata, int keep_fd, const 
         int answer = 0, status;
         ssize_t n;
         pid_t pid;
+
+        /* The worker's stdio becomes /dev/null: a kept fd there would be lost. */
+        if (keep_fd >= 0 && keep_fd <= STDERR_FILENO)
+                return -EBADF;
 
         if (pipe2(report, O_CLOEXEC) < 0)
                 return -errno;

@@ -1,27 +1,39 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lxc-autofs-restore: repairs the systemd automounts of an LXC container restored by
  * lxc-checkpoint, as an LXC hook, as a CRIU action script, or by hand for one container. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "engine.h"
 #include "log.h"
 #include "lxc-hook.h"
 
+extern char **environ;
+
 enum {
         ARG_PID = ARG_FRONT_END_FIRST,
+        ARG_NAME,
+        ARG_LXCPATH,
+        ARG_LOG_FILE,
 };
 
 static const struct option long_options[] = {
         CLI_COMMON_LONG_OPTIONS,
-        { "pid",   required_argument, NULL, ARG_PID },
+        { "pid",      required_argument, NULL, ARG_PID },
+        { "name",     required_argument, NULL, ARG_NAME },
+        { "lxcpath",  required_argument, NULL, ARG_LXCPATH },
+        { "log-file", required_argument, NULL, ARG_LOG_FILE },
         {}
 };
 
 static void help(void) {
         printf("Usage: lxc-autofs-restore [OPTIONS] --pid PID\n"
+               "       lxc-autofs-restore [OPTIONS] --name NAME [--lxcpath DIR]\n"
                "       lxc-autofs-restore [OPTIONS] [NAME SECTION TYPE]            (LXC hook)\n"
                "       CRTOOLS_SCRIPT_ACTION=... lxc-autofs-restore                 (CRIU action script)\n"
                "\n"
@@ -29,7 +41,14 @@ static void help(void) {
                "mounted on each autofs, restarts the .automount units over systemd's private bus,\n"
                "and puts everything back. Runs nothing inside the container.\n"
                "\n"
+               "As lxc.hook.pre-start it does nothing on a normal start; during lxc-checkpoint -r\n"
+               "it returns at once and leaves a worker that repairs once CRIU has resumed the\n"
+               "container.\n"
+               "\n"
                "      --pid=PID         repair the container whose init has host PID PID\n"
+               "      --name=NAME       repair the running LXC container NAME\n"
+               "      --lxcpath=DIR     with --name: the container's lxcpath (default: any)\n"
+               "      --log-file=FILE   hook mode: the worker also appends its log to FILE\n"
                CLI_COMMON_HELP
                "\n"
                CLI_EXIT_STATUS_HELP
@@ -38,8 +57,11 @@ static void help(void) {
 
 int main(int argc, char **argv) {
         _cleanup_(repair_options_done) RepairOptions o;
+        const char *name = NULL, *lxcpath = NULL, *log_file = NULL;
         int pid = 0, c, r;
 
+        if (cli_ensure_stdio_open() < 0)
+                return EXIT_STATUS_UNITS_FAILED;
         repair_options_init(&o);
         log_setup("lxc-autofs-restore", LOG_TARGET_STDERR | LOG_TARGET_JOURNAL, LOG_INFO);
 
@@ -55,6 +77,19 @@ int main(int argc, char **argv) {
                                 log_error("Invalid PID '%s'.", optarg);
                                 return EXIT_STATUS_USAGE;
                         }
+                        break;
+                case ARG_NAME:
+                        name = optarg;
+                        break;
+                case ARG_LXCPATH:
+                        lxcpath = optarg;
+                        break;
+                case ARG_LOG_FILE:
+                        if (optarg[0] != '/') {
+                                log_error("--log-file needs an absolute path: the worker runs in /.");
+                                return EXIT_STATUS_USAGE;
+                        }
+                        log_file = optarg;
                         break;
                 case '?':
                         return EXIT_STATUS_USAGE;
@@ -74,14 +109,25 @@ int main(int argc, char **argv) {
         }
         log_set_max_level(o.log_level);
 
-        if (pid > 0) {
+        if (pid > 0 || name) {
+                if (pid > 0 && name) {
+                        log_error("--pid and --name exclude each other.");
+                        return EXIT_STATUS_USAGE;
+                }
                 if (optind < argc) {
                         log_error("Unexpected argument '%s'. See --help.", argv[optind]);
                         return EXIT_STATUS_USAGE;
                 }
-                return repair_container(pid, &o);
+                if (pid > 0)
+                        return repair_container(pid, &o);
+                return lxc_repair_by_name(name, lxcpath, &o);
         }
+        if (lxcpath) {
+                log_error("--lxcpath only goes with --name.");
+                return EXIT_STATUS_USAGE;
+        }
+        /* CRIU's environment under lxc-checkpoint also has LXC_* variables: CRIU first. */
         if (criu_action_requested())
-                return criu_action_run(&o);
-        return lxc_hook_run(argc - optind, argv + optind, &o);
+                return lxc_action_script_run(environ, &o);
+        return lxc_hook_run(argc - optind, argv + optind, environ, &o, log_file);
 }

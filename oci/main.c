@@ -62,6 +62,8 @@ int main(int argc, char **argv) {
         _cleanup_free_ char *annotation = NULL;
         int pid = 0, c, r;
 
+        if (cli_ensure_stdio_open() < 0)
+                return EXIT_STATUS_UNITS_FAILED;
         repair_options_init(&o);
         log_setup("oci-autofs-restore", LOG_TARGET_STDERR | LOG_TARGET_JOURNAL, LOG_INFO);
 

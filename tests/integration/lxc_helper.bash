@@ -1,0 +1,287 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
+#
+# Helpers for the LXC tests: real LXC 5.0 containers running systemd, checkpointed and restored
+# with the rig's CRIU. Load after test_helper. Each container lives in a private lxcpath under
+# $LXC_WORK (never /var/lib/lxc), on a copy of the cached rootfs; lxc_teardown stops and
+# destroys it whatever the test did.
+
+LXC_HOOK=$RIG_TOP/build/lxc-autofs-restore
+LXC_INCLUDE_IN=$RIG_TOP/docs/lxc/autofs-restore.conf.in
+LXC_WORK=$RIG_WORK/lxc
+LXC_PREFIX=${RIG_PREFIX}lxc-
+LXC_SRV_AUTOMOUNTS=(/srv/a1 /srv/a2 /srv/a3 /srv/a4 /srv/a5 /srv/a6 /srv/a7 /srv/a8)
+# Half of them get a tmpfs with a file on top before the checkpoint.
+LXC_WITH_FILES=(/srv/a1 /srv/a2 /srv/a3 /srv/a4)
+
+LXC_CONTAINERS=()
+
+lxc_require() {
+        local tool
+        rig_require criu
+        for tool in lxc-start lxc-checkpoint lxc-stop lxc-destroy lxc-info unshare findmnt; do
+                command -v "$tool" >/dev/null || rig_unavailable "$tool not installed"
+        done
+        [[ -x $LXC_HOOK ]] || rig_unavailable "$LXC_HOOK not built (make)"
+}
+
+# LXC 5.0.2's exec_criu() frees an uninitialised pointer (`controllers`) for a cgroup hierarchy
+# without controllers, which the cgroup2 mount of a hybrid host is. The freed memory is the
+# "--cgroup-root" argument, overwritten by the next one: criu then fails with "invalid argument
+# for --ext-mount-map" (dump) or "excessive parameter" (-v). LXC only counts hierarchies it
+# sees mounted, so LXC's tools run in a mount namespace of their own without
+# /sys/fs/cgroup/unified; nothing changes on the host. The containers run systemd in legacy
+# cgroup mode, which never uses that hierarchy.
+# LXC also looks criu up in PATH: the rig's wrapper comes first. Every call is bounded.
+lxc_run() {
+        local criu_dir
+        criu_dir=${RIG_CRIU_DIR:?lxc_run needs rig_require criu}
+        if findmnt -rn -t cgroup2 /sys/fs/cgroup/unified >/dev/null 2>&1; then
+                PATH=$criu_dir:$PATH timeout 120 unshare -m --propagation slave -- \
+                        sh -c 'umount /sys/fs/cgroup/unified && exec "$@"' sh "$@"
+        else
+                PATH=$criu_dir:$PATH timeout 120 "$@"
+        fi
+}
+
+lxc_dir() {
+        printf '%s/%s\n' "$LXC_WORK" "$1"
+}
+
+# The lxcpath of NAME: one per container, so that nothing else ever shares it.
+lxc_path() {
+        printf '%s/lxcpath\n' "$(lxc_dir "$1")"
+}
+
+# Stops and destroys NAME, then removes everything made for it; a no-op for what is not there.
+lxc_remove() {
+        local name=$1 path dir
+        dir=$(lxc_dir "$name")
+        path=$(lxc_path "$name")
+        [[ -d $dir ]] || return 0
+        if [[ -d $path/$name ]]; then
+                timeout 30 lxc-stop -P "$path" -n "$name" -k >/dev/null 2>&1 || true
+                timeout 30 lxc-destroy -P "$path" -n "$name" >/dev/null 2>&1 || true
+        fi
+        rm -rf --one-file-system "$dir"
+}
+
+# The run a container belongs to ("PID STARTTIME" of the bats run), so that a sweep for stale
+# containers never touches those of another run still going.
+lxc_owner() {
+        declare -F rig_owner >/dev/null && rig_owner 2>/dev/null
+        return 0
+}
+
+lxc_owner_alive() {
+        declare -F rig_owner_alive >/dev/null && rig_owner_alive "$1"
+}
+
+# Removes what an earlier run left under $LXC_WORK (only names with our prefix, only if that
+# run is over).
+lxc_cleanup_stale() {
+        local dir
+        for dir in "$LXC_WORK/$LXC_PREFIX"*; do
+                [[ -d $dir ]] || continue
+                lxc_owner_alive "$(cat "$dir/owner" 2>/dev/null)" && continue
+                lxc_remove "${dir##*/}"
+        done
+        return 0
+}
+
+# lxc_create NAME: a container on a copy of the cached rootfs (the cache itself is never
+# written), with the configuration the rig needs for systemd and CRIU; lxc_config adds lines.
+lxc_create() {
+        local name=$1 path dir
+        dir=$(lxc_dir "$name")
+        path=$(lxc_path "$name")
+        if [[ -d $dir ]] && lxc_owner_alive "$(cat "$dir/owner" 2>/dev/null)"; then
+                fail "$name belongs to another test run that is still going"
+        fi
+        LXC_CONTAINERS+=("$name")
+        lxc_remove "$name"
+        mkdir -p "$path/$name/rootfs" "$dir/state"
+        lxc_owner >"$dir/owner"
+        cp -a --reflink=auto "$RIG_ROOTFS/." "$path/$name/rootfs/" || fail "cannot copy the rootfs"
+        cat >"$path/$name/config" <<-EOF
+		lxc.uts.name = $name
+		lxc.rootfs.path = dir:$path/$name/rootfs
+		lxc.mount.auto = proc:mixed sys:mixed cgroup:mixed
+		lxc.autodev = 1
+		lxc.cgroup.devices.allow = c 10:235 rwm
+		lxc.mount.entry = /dev/autofs dev/autofs none bind,create=file 0 0
+		lxc.net.0.type = empty
+		lxc.init.cmd = /lib/systemd/systemd systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=1
+	EOF
+        # The engine's records go to a directory of this test, through the config file that
+        # hooks and CRIU action scripts inherit with the environment.
+        printf 'state-dir=%s\n' "$dir/state" >"$dir/autofs-restore.conf"
+        export AUTOFS_RESTORE_HOOK_CONFIG=$dir/autofs-restore.conf
+}
+
+# lxc_config NAME LINE...: appends configuration lines.
+lxc_config() {
+        local name=$1
+        shift
+        printf '%s\n' "$@" >>"$(lxc_path "$name")/$name/config"
+}
+
+# lxc_unconfig NAME REGEX: removes the configuration lines matching REGEX.
+lxc_unconfig() {
+        sed -i "\|$2|d" "$(lxc_path "$1")/$1/config"
+}
+
+# The LXC include as "make install" would install it, pointing at the build tree.
+lxc_include() {
+        local out
+        out=$(lxc_dir "$1")/lxc-include.conf
+        sed "s|@BINDIR@|$RIG_TOP/build|g" "$LXC_INCLUDE_IN" >"$out"
+        printf '%s\n' "$out"
+}
+
+lxc_ct_pid() {
+        local pid
+        pid=$(lxc-info -P "$(lxc_path "$1")" -n "$1" -pH 2>/dev/null) || return 1
+        [[ $pid =~ ^[0-9]+$ && $pid -gt 1 ]] || return 1
+        printf '%s\n' "$pid"
+}
+
+# Waits until systemd inside the container of PID says running or degraded.
+lxc_wait_systemd() {
+        local pid=$1 state="" deadline=$((SECONDS + ${2:-30}))
+        while ((SECONDS < deadline)); do
+                state=$(timeout 5 nsenter -t "$pid" -m -p -- systemctl is-system-running 2>/dev/null </dev/null) || true
+                [[ $state == running || $state == degraded ]] && return 0
+                sleep 0.2
+        done
+        echo "systemd state: ${state:-unknown}" >&2
+        return 1
+}
+
+# lxc_start NAME: starts NAME and waits for its systemd; sets CT_PID.
+lxc_start() {
+        local name=$1 dir
+        dir=$(lxc_dir "$name")
+        if ! lxc_run lxc-start -P "$(lxc_path "$name")" -n "$name" -l DEBUG -o "$dir/lxc.log" </dev/null; then
+                tail -n 30 "$dir/lxc.log" >&2
+                fail "lxc-start $name failed"
+        fi
+        CT_PID=$(lxc_ct_pid "$name") || fail "no init PID for $name"
+        lxc_wait_systemd "$CT_PID" 30 || {
+                timeout 10 nsenter -t "$CT_PID" -m -p -- journalctl --no-pager -b -n 40 </dev/null >&2
+                fail "systemd in $name did not come up"
+        }
+}
+
+lxc_checkpoint() {
+        local name=$1 images
+        images=$(lxc_dir "$name")/images
+        rm -rf "$images"
+        if ! lxc_run lxc-checkpoint -P "$(lxc_path "$name")" -n "$name" -s -D "$images" \
+                -l DEBUG -o "$(lxc_dir "$name")/lxc.log" </dev/null; then
+                tail -n 30 "$images/dump.log" >&2
+                fail "lxc-checkpoint -s $name failed"
+        fi
+}
+
+# lxc_restore NAME [lxc-checkpoint options]: restores NAME from its images; sets CT_PID.
+lxc_restore() {
+        lxc_restore_with lxc-checkpoint "$@"
+}
+
+# lxc_restore_with TOOL NAME [options]: the same with another binary than lxc-checkpoint.
+lxc_restore_with() {
+        local tool=$1 name=$2 images
+        shift 2
+        images=$(lxc_dir "$name")/images
+        if ! lxc_run "$tool" -P "$(lxc_path "$name")" -n "$name" -r -D "$images" "$@" \
+                -l DEBUG -o "$(lxc_dir "$name")/lxc.log" </dev/null; then
+                tail -n 30 "$images/restore.log" >&2
+                fail "lxc-checkpoint -r $name failed"
+        fi
+        CT_PID=$(lxc_ct_pid "$name") || fail "no init PID for $name after the restore"
+}
+
+# ct_sh PID COMMAND: runs COMMAND in the container's mount and PID namespaces (the test runs
+# it; the product never executes anything).
+ct_sh() {
+        local pid=$1
+        shift
+        timeout 10 nsenter -t "$pid" -m -p -- sh -c "$*" </dev/null
+}
+
+write_files() {
+        local pid=$1 p
+        for p in "${LXC_WITH_FILES[@]}"; do
+                ct_sh "$pid" "echo 'content of $p' > $p/file" || fail "cannot write to $p"
+        done
+}
+
+files_intact() {
+        local pid=$1 p got
+        for p in "${LXC_WITH_FILES[@]}"; do
+                got=$(ct_sh "$pid" "cat $p/file") || true
+                if [[ $got != "content of $p" ]]; then
+                        echo "file on $p lost or changed: '$got'" >&2
+                        return 1
+                fi
+        done
+}
+
+# The autofs mount points of the container of PID, from the host's view of its mount table.
+autofs_mounts() {
+        awk '$(NF - 2) == "autofs" { print $5 }' "/proc/$1/mountinfo" | sort -u
+}
+
+# Every autofs in the container answers an access from inside within 3 s.
+all_automounts_answer() {
+        local pid=$1 p n=0 bad=()
+        for p in $(autofs_mounts "$pid"); do
+                n=$((n + 1))
+                rig_automount_answers "$pid" "$p" 3 || bad+=("$p ($RIG_HANG_STATE)")
+        done
+        ((n >= ${#LXC_SRV_AUTOMOUNTS[@]})) || { echo "only $n autofs mounts" >&2; return 1; }
+        ((${#bad[@]} == 0)) || { echo "hung: ${bad[*]}" >&2; return 1; }
+}
+
+# How often each of our automount units was stopped in this boot of the container ("Unset
+# automount" is systemd's message when it stops one), as "unit count" lines.
+automount_stops() {
+        local pid=$1 p unit
+        for p in "${LXC_SRV_AUTOMOUNTS[@]}"; do
+                unit=srv-${p##*/}.automount
+                printf '%s %s\n' "$unit" "$(ct_sh "$pid" "journalctl --no-pager -b -o cat -u $unit | grep -c '^Unset automount'")"
+        done
+}
+
+# Waits until the process PID (a worker left by the pre-start hook) has ended.
+wait_process_gone() {
+        local pid=$1 deadline=$((SECONDS + ${2:-60}))
+        while kill -0 "$pid" 2>/dev/null; do
+                ((SECONDS < deadline)) || return 1
+                sleep 0.1
+        done
+}
+
+# The PID of the worker the pre-start hook reported in LXC's log of NAME (the latest one).
+hook_worker_pid() {
+        sed -n 's/.*produced output: .*: worker \([0-9][0-9]*\) .*/\1/p' "$(lxc_dir "$1")/lxc.log" | tail -n 1
+}
+
+# How long, in ms, the latest run of our hook took, from LXC's log of NAME: from "Executing
+# script" to the line with its output.
+hook_duration_ms() {
+        awk -v hook="$LXC_HOOK" '
+                function ms(ts) { return substr(ts, 9, 2) * 3600000 + substr(ts, 11, 2) * 60000 + substr(ts, 13, 6) * 1000 }
+                index($0, "Executing script \"" hook) { start = ms($3) }
+                index($0, "Script exec " hook) && start != "" { d = ms($3) - start; start = "" }
+                END { if (d == "") exit 1; print int(d) }' "$(lxc_dir "$1")/lxc.log"
+}
+
+lxc_teardown() {
+        local name
+        for name in "${LXC_CONTAINERS[@]}"; do
+                lxc_remove "$name"
+        done
+        LXC_CONTAINERS=()
+}

@@ -120,10 +120,13 @@ check-sanitize:
 check-integration: all
 	@tests/run-integration
 
-demo: deps all
+# After deps, a new make reads pkg-config's flags, which may have been missing before.
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@tests/rig/demo
 
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	@tests/bench/run
 
 install: all

@@ -120,3 +120,43 @@ int cli_ensure_stdio_open(void) {
         }
         return 0;
 }
+
+int cli_start(const char *program, int argc, char **argv, const struct option *long_options,
+              RepairOptions *o) {
+        repair_options_init(o);
+        if (cli_ensure_stdio_open() < 0)
+                return EXIT_STATUS_UNITS_FAILED;
+        log_setup(program, LOG_TARGET_STDERR | LOG_TARGET_JOURNAL, LOG_INFO);
+        if (cli_load_config(argc, argv, CLI_COMMON_SHORT_OPTIONS, long_options, o) < 0)
+                return EXIT_STATUS_USAGE;
+        return 0;
+}
+
+int cli_common_option(RepairOptions *o, int opt, const char *arg, void (*help)(void)) {
+        int r;
+
+        if (opt == '?')
+                return EXIT_STATUS_USAGE; /* getopt said what was wrong */
+        r = cli_apply_common_option(o, opt, arg);
+        if (r == -ENOKEY) {
+                log_error("Unhandled option %d.", opt);
+                return EXIT_STATUS_USAGE;
+        }
+        if (r < 0)
+                return EXIT_STATUS_USAGE;
+        if (r == 0)
+                return -1;
+        if (opt == ARG_HELP)
+                help();
+        else
+                printf("%s %s\n", log_program(), VERSION);
+        return EXIT_STATUS_OK;
+}
+
+int cli_pid_option(const char *arg, int *ret) {
+        if (parse_pid(arg, ret) < 0) {
+                log_error("Invalid PID '%s'.", arg);
+                return EXIT_STATUS_USAGE;
+        }
+        return -1;
+}

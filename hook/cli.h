@@ -63,6 +63,18 @@ int cli_load_config(int argc, char **argv, const char *short_options,
  * printed by the caller), 0 if handled, -ENOKEY if not a common option, other < 0 on error. */
 int cli_apply_common_option(RepairOptions *o, int opt, const char *arg);
 
+/* Start-up both commands share: stdio, options from the config file, logging. Returns 0, or
+ * the exit status to leave with. */
+int cli_start(const char *program, int argc, char **argv, const struct option *long_options,
+              RepairOptions *o);
+
+/* The default branch of both commands' getopt loops: applies a common option, or prints help
+ * or the version. Returns -1 to go on, otherwise the exit status to leave with. */
+int cli_common_option(RepairOptions *o, int opt, const char *arg, void (*help)(void));
+
+/* --pid's argument; the exit status to leave with on error, else -1. */
+int cli_pid_option(const char *arg, int *ret);
+
 /* Hooks may be run with stdin (LXC) or other stdio fds closed: a pidfd or log file opened later
  * would land on 0..2, which the detached worker points at /dev/null. Opens /dev/null on each
  * closed one. Call first thing. */

@@ -57,28 +57,21 @@ static void help(void) {
 }
 
 int main(int argc, char **argv) {
-        _cleanup_(repair_options_done) RepairOptions o;
+        _cleanup_(repair_options_done) RepairOptions o = {};
         OciHookOptions h = OCI_HOOK_OPTIONS_DEFAULT;
         _cleanup_free_ char *annotation = NULL;
         int pid = 0, c, r;
 
-        if (cli_ensure_stdio_open() < 0)
-                return EXIT_STATUS_UNITS_FAILED;
-        repair_options_init(&o);
-        log_setup("oci-autofs-restore", LOG_TARGET_STDERR | LOG_TARGET_JOURNAL, LOG_INFO);
-
-        r = cli_load_config(argc, argv, CLI_COMMON_SHORT_OPTIONS, long_options, &o);
-        if (r < 0)
-                return EXIT_STATUS_USAGE;
+        r = cli_start("oci-autofs-restore", argc, argv, long_options, &o);
+        if (r > 0)
+                return r;
 
         while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT_OPTIONS, long_options, NULL)) >= 0) {
                 switch (c) {
                 case ARG_PID:
-                        r = parse_pid(optarg, &pid);
-                        if (r < 0) {
-                                log_error("Invalid PID '%s'.", optarg);
-                                return EXIT_STATUS_USAGE;
-                        }
+                        r = cli_pid_option(optarg, &pid);
+                        if (r >= 0)
+                                return r;
                         break;
                 case ARG_STAGE:
                         h.stage = optarg;
@@ -119,19 +112,10 @@ int main(int argc, char **argv) {
                                 return EXIT_STATUS_USAGE;
                         }
                         break;
-                case '?':
-                        return EXIT_STATUS_USAGE;
                 default:
-                        r = cli_apply_common_option(&o, c, optarg);
-                        if (r < 0)
-                                return EXIT_STATUS_USAGE;
-                        if (r > 0) {
-                                if (c == ARG_HELP)
-                                        help();
-                                else
-                                        printf("oci-autofs-restore %s\n", VERSION);
-                                return EXIT_STATUS_OK;
-                        }
+                        r = cli_common_option(&o, c, optarg, help);
+                        if (r >= 0)
+                                return r;
                         break;
                 }
         }

@@ -135,19 +135,18 @@ install: all
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m644 docs/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
-	@if [ -d docs/hooks.d ]; then \
-	  install -d $(DESTDIR)$(DATADIR)/containers/oci/hooks.d; \
-	  sed 's|@BINDIR@|$(BINDIR)|g' docs/hooks.d/oci-autofs-restore.json.in \
-	    > $(DESTDIR)$(DATADIR)/containers/oci/hooks.d/oci-autofs-restore.json; fi
-	@if [ -f docs/lxc/autofs-restore.conf.in ]; then \
-	  install -d $(DESTDIR)$(DATADIR)/lxc/config/common.conf.d; \
-	  sed 's|@BINDIR@|$(BINDIR)|g' docs/lxc/autofs-restore.conf.in \
-	    > $(DESTDIR)$(DATADIR)/lxc/config/autofs-restore.conf; fi
+	install -d $(DESTDIR)$(DATADIR)/containers/oci/hooks.d $(DESTDIR)$(DATADIR)/lxc/config
+	sed 's|@BINDIR@|$(BINDIR)|g' docs/hooks.d/oci-autofs-restore.json.in \
+	  > $(DESTDIR)$(DATADIR)/containers/oci/hooks.d/oci-autofs-restore.json
+	sed 's|@BINDIR@|$(BINDIR)|g' docs/lxc/autofs-restore.conf.in \
+	  > $(DESTDIR)$(DATADIR)/lxc/config/autofs-restore.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/oci-autofs-restore $(DESTDIR)$(BINDIR)/lxc-autofs-restore
 	rm -f $(DESTDIR)$(DATADIR)/containers/oci/hooks.d/oci-autofs-restore.json
 	rm -f $(DESTDIR)$(DATADIR)/lxc/config/autofs-restore.conf
+	rm -f $(DESTDIR)$(MANDIR)/man8/oci-autofs-restore.8 $(DESTDIR)$(MANDIR)/man8/lxc-autofs-restore.8
+	rm -f $(DESTDIR)$(MANDIR)/man5/autofs-restore-hook.conf.5
 
 clean:
 	rm -rf build build-asan

@@ -34,7 +34,7 @@ unit_of() {
         assert_output "oci-autofs-restore: $name: Normal start (stage createRuntime, status creating, pid $CT_PID): nothing to do."
 
         oci_write_files runc exec "$name"
-        oci_runc_checkpoint "$name"
+        checkpoint_runc "$name"
         oci_runc_restore "$name"
 
         # Wait for the worker's summary before touching the mounts: an access made before the
@@ -112,7 +112,7 @@ unit_of() {
         oci_runc_start "$name" "createRuntime --stage=createRuntime,--log-file=$log" -- \
                 --annotation "org.criu.config=$conf"
         oci_write_files runc exec "$name"
-        oci_runc_checkpoint "$name"
+        checkpoint_runc "$name"
         oci_runc_restore "$name"
 
         worker=$(oci_worker_pid "$log")
@@ -214,7 +214,7 @@ unit_of() {
         # No hook during the restore: the automounts stay broken until the poststart run.
         oci_runc_start "$name" ""
         oci_write_files runc exec "$name"
-        oci_runc_checkpoint "$name"
+        checkpoint_runc "$name"
         oci_runc_restore "$name"
 
         state=$(oci_state "$name" running "$CT_PID" '{"org.autofs-restore-hook.restore":"false"}')

@@ -112,32 +112,11 @@ oci_runc_start() {
         CT_PID=$(rig_container_pid "$name") || fail "no PID for $name"
 }
 
-oci_runc_checkpoint() {
-        local name=$1 images=$RIG_IMAGES/$1
-        rm -rf "$images"
-        mkdir -p "$images"
-        if ! timeout 120 runc --criu "$RIG_CRIU" checkpoint --image-path "$images" \
-                --work-path "$images" "$name" </dev/null 3>&-; then
-                tail -n 30 "$images/dump.log" >&2
-                fail "runc checkpoint $name failed"
-        fi
-}
-
 # Restores NAME and sets OCI_RESTORED_MS to the moment runc returned.
 oci_runc_restore() {
-        local name=$1 images=$RIG_IMAGES/$1 bundle
-        bundle=$(rig_bundle_dir "$name")
-        if ! timeout 120 runc --criu "$RIG_CRIU" restore -d --image-path "$images" \
-                --work-path "$images" --bundle "$bundle" "$name" \
-                </dev/null >>"$bundle/console.log" 2>&1 3>&-; then
-                OCI_RESTORED_MS=$(oci_now_ms)
-                tail -n 30 "$images/restore.log" >&2
-                tail -n 5 "$bundle/console.log" >&2
-                fail "runc restore $name failed"
-        fi
-        OCI_RESTORED_MS=$(oci_now_ms)
-        [[ $(rig_container_status "$name") == running ]] || fail "$name is not running after restore"
-        CT_PID=$(rig_container_pid "$name") || fail "no PID for $name after restore"
+        restore_runc "$1"
+        OCI_RESTORED_MS=$((RESTORED_NS / 1000000))
+        CT_PID=$(rig_container_pid "$1") || fail "no PID for $1 after restore"
 }
 
 # oci_write_files EXEC...: mounts the tmpfs of OCI_WITH_FILES by writing a file on each, through

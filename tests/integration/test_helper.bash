@@ -138,13 +138,11 @@ kill_blocked_access() {
         done
 }
 
-# checkpoint_restore_runc NAME: a real checkpoint and restore with the wrapped trixie CRIU.
-# The images stay in $RIG_IMAGES/NAME for inspection until teardown.
-checkpoint_restore_runc() {
-        local name=$1 images bundle
-        images=$RIG_IMAGES/$name
-        bundle=$(rig_bundle_dir "$name")
-        [[ -n ${RIG_CRIU:-} ]] || fail "checkpoint_restore_runc needs rig_require criu"
+# checkpoint_runc NAME / restore_runc NAME: a real checkpoint, and a restore, with the wrapped
+# trixie CRIU. The images stay in $RIG_IMAGES/NAME for inspection until teardown.
+checkpoint_runc() {
+        local name=$1 images=$RIG_IMAGES/$1
+        [[ -n ${RIG_CRIU:-} ]] || fail "checkpoint_runc needs rig_require criu"
         rm -rf "$images"
         mkdir -p "$images"
         if ! timeout 120 runc --criu "$RIG_CRIU" checkpoint --image-path "$images" \
@@ -152,13 +150,27 @@ checkpoint_restore_runc() {
                 tail -n 30 "$images/dump.log" >&2
                 fail "runc checkpoint $name failed"
         fi
-        if ! timeout 120 runc --criu "$RIG_CRIU" restore -d --image-path "$images" \
+}
+
+# restore_runc sets RESTORED_NS to the moment runc returned, for tests that time what follows.
+restore_runc() {
+        local name=$1 images=$RIG_IMAGES/$1 bundle rc=0
+        bundle=$(rig_bundle_dir "$name")
+        timeout 120 runc --criu "$RIG_CRIU" restore -d --image-path "$images" \
                 --work-path "$images" --bundle "$bundle" "$name" \
-                </dev/null >>"$bundle/console.log" 2>&1 3>&-; then
+                </dev/null >>"$bundle/console.log" 2>&1 3>&- || rc=$?
+        RESTORED_NS=$(date +%s%N)
+        if ((rc != 0)); then
                 tail -n 30 "$images/restore.log" >&2
+                tail -n 5 "$bundle/console.log" >&2
                 fail "runc restore $name failed"
         fi
         [[ $(rig_container_status "$name") == running ]] || fail "$name is not running after restore"
+}
+
+checkpoint_restore_runc() {
+        checkpoint_runc "$1"
+        restore_runc "$1"
 }
 
 # Leaves nothing behind: blocked accesses (killed by PID), containers, overlay mounts,

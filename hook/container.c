@@ -2,22 +2,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "container.h"
 #include "fd-util.h"
 #include "io-util.h"
 #include "log.h"
-
-static int pidfd_open_compat(pid_t pid) {
-        return (int) syscall(SYS_pidfd_open, pid, 0);
-}
+#include "pidfd-util.h"
 
 int proc_read_small_file(int proc_fd, const char *name, char *buf, size_t size) {
         _cleanup_close_ int fd = -EBADF;
@@ -80,9 +75,9 @@ int container_open(pid_t pid, Container *ret) {
         c.pid = pid;
 
         /* Pin the process first; everything opened below is checked against it afterwards. */
-        c.pidfd = pidfd_open_compat(pid);
+        c.pidfd = pidfd_open_pid(pid);
         if (c.pidfd < 0)
-                return errno == ESRCH ? -ESRCH : -errno;
+                return c.pidfd;
 
         snprintf(path, sizeof path, "/proc/%d", pid);
         c.proc_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -148,24 +143,15 @@ void container_close(Container *c) {
 }
 
 bool container_is_alive(const Container *c) {
-        struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
-
-        /* A pidfd polls readable once the process has exited. */
-        return poll(&p, 1, 0) == 0;
+        return pidfd_running(c->pidfd);
 }
 
-int container_tracer_pid(const Container *c, pid_t *ret) {
-        char buf[4096];
-        const char *p;
-        int r;
+int proc_parse_tracer_pid(const char *status, pid_t *ret) {
+        const char *p = strstr(status, "\nTracerPid:");
+        int pid;
 
-        r = proc_read_small_file(c->proc_fd, "status", buf, sizeof buf);
-        if (r < 0)
-                return r;
-        p = strstr(buf, "\nTracerPid:");
-        if (!p)
+        if (!p || sscanf(p + strlen("\nTracerPid:"), "%d", &pid) != 1)
                 return -EINVAL;
-        if (sscanf(p + strlen("\nTracerPid:"), "%d", ret) != 1)
-                return -EINVAL;
+        *ret = pid;
         return 0;
 }

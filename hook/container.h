@@ -33,9 +33,9 @@ void container_close(Container *c);
 
 bool container_is_alive(const Container *c);
 
-/* TracerPid from /proc/PID/status: non-zero while CRIU still restores the process. */
-int container_tracer_pid(const Container *c, pid_t *ret);
 
 /* Reads a small file below /proc/PID. */
 int proc_read_small_file(int proc_fd, const char *name, char *buf, size_t size);
 int proc_parse_start_time(const char *stat_line, uint64_t *ret);
+/* TracerPid from the text of /proc/PID/status: non-zero while CRIU restores the process. */
+int proc_parse_tracer_pid(const char *status, pid_t *ret);

@@ -5,22 +5,17 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "container.h"
 #include "fd-util.h"
 #include "log.h"
+#include "pidfd-util.h"
 #include "restore-wait.h"
 
 /* CRIU needs around a second for a small container; looking 20 times a second costs nothing
  * and adds at most 50 ms to the repair. */
 #define POLL_INTERVAL_MSEC 50
-
-static bool pidfd_alive(int pidfd) {
-        struct pollfd p = { .fd = pidfd, .events = POLLIN };
-        return poll(&p, 1, 0) == 0;
-}
 
 /* Opens /proc/PID and checks that it still is the pinned process. */
 static int open_proc(const RestoreWatch *w) {
@@ -31,7 +26,7 @@ static int open_proc(const RestoreWatch *w) {
         fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return errno == ENOENT ? -ESRCH : -errno;
-        if (!pidfd_alive(w->pidfd)) {
+        if (!pidfd_running(w->pidfd)) {
                 safe_close(fd);
                 return -ESRCH;
         }
@@ -41,7 +36,6 @@ static int open_proc(const RestoreWatch *w) {
 static int read_state(const RestoreWatch *w, pid_t *ret_tracer, struct stat *ret_exe) {
         _cleanup_close_ int proc_fd = -EBADF;
         char buf[4096];
-        const char *p;
         int r;
 
         proc_fd = open_proc(w);
@@ -50,9 +44,9 @@ static int read_state(const RestoreWatch *w, pid_t *ret_tracer, struct stat *ret
         r = proc_read_small_file(proc_fd, "status", buf, sizeof buf);
         if (r < 0)
                 return r == -ENOENT ? -ESRCH : r;
-        p = strstr(buf, "\nTracerPid:");
-        if (!p || sscanf(p + strlen("\nTracerPid:"), "%d", ret_tracer) != 1)
-                return -EINVAL;
+        r = proc_parse_tracer_pid(buf, ret_tracer);
+        if (r < 0)
+                return r;
         if (ret_exe && fstatat(proc_fd, "exe", ret_exe, 0) < 0)
                 return -errno;
         return 0;
@@ -64,9 +58,9 @@ int restore_watch_start(pid_t pid, RestoreWatch *ret) {
         pid_t tracer;
         int r;
 
-        w.pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        w.pidfd = pidfd_open_pid(pid);
         if (w.pidfd < 0)
-                return -errno;
+                return w.pidfd;
         r = read_state(&w, &tracer, &st);
         if (r == 0) {
                 w.have_exe = true;

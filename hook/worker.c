@@ -6,12 +6,12 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "fd-util.h"
 #include "log.h"
+#include "pidfd-util.h"
 #include "worker.h"
 
 #define WORKER_EXIT_SETUP_FAILED 126
@@ -123,9 +123,9 @@ int worker_run(const Container *c, usec_t deadline, WorkerFunction fn, void *use
         }
         relay[1] = safe_close(relay[1]);
 
-        worker_pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        worker_pidfd = pidfd_open_pid(pid);
         if (worker_pidfd < 0) {
-                int r = -errno;
+                int r = worker_pidfd;
                 (void) kill(pid, SIGKILL);
                 (void) waitpid(pid, NULL, 0);
                 return log_error_errno(r, "Failed to open a pidfd for the worker: %m");

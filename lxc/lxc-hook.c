@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -17,22 +16,13 @@
 #include "lxc-env.h"
 #include "lxc-hook.h"
 #include "lxc-proc.h"
+#include "pidfd-util.h"
 
 /* While CRIU restores, the watcher looks at the monitor's children this often. CRIU needs a
  * few hundred milliseconds even for a small container, so CRIU is never missed, and the repair
  * starts at most this late after the restore. Once CRIU is known, its exit wakes us at once. */
 #define WATCH_INTERVAL_MSEC 20
 #define WATCH_INTERVAL_WITH_CRIU_MSEC 250
-
-static int pidfd_open(pid_t pid) {
-        int fd = (int) syscall(SYS_pidfd_open, pid, 0);
-        return fd < 0 ? negative_errno() : fd;
-}
-
-static bool pidfd_exited(int pidfd) {
-        struct pollfd p = { .fd = pidfd, .events = POLLIN };
-        return poll(&p, 1, 0) > 0;
-}
 
 static int set_container_name(RepairOptions *o, const char *name) {
         log_set_context(name);
@@ -124,7 +114,7 @@ static int restore_worker(void *userdata) {
                 if (w->tracker.criu != 0 && !criu_watched) {
                         /* Once: after CRIU's exit its PID may name another process. */
                         criu_watched = true;
-                        criu_pidfd = pidfd_open(w->tracker.criu);
+                        criu_pidfd = pidfd_open_pid(w->tracker.criu);
                         if (criu_pidfd >= 0)
                                 log_debug("CRIU runs as process %d.", (int) w->tracker.criu);
                         p[1].fd = criu_pidfd;
@@ -155,7 +145,7 @@ static ExitStatus pre_start(const LxcHook *h, const RepairOptions *o, const char
 
         /* LXC waits for its hooks, so our parent is alive and is the process that runs (or
          * restores) the container; pin it before anything else. */
-        pidfd = pidfd_open(parent);
+        pidfd = pidfd_open_pid(parent);
         if (pidfd < 0 || getppid() != parent) {
                 log_error("The process that ran this hook is gone.");
                 return EXIT_STATUS_REFUSED;

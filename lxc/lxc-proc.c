@@ -30,7 +30,6 @@ int proc_open(pid_t pid) {
 int lxc_process_read(int proc_fd, pid_t pid, LxcProcess *ret) {
         LxcProcess p = { .pid = pid };
         char status[4096];
-        const char *s;
         struct stat st;
         int r;
 
@@ -38,8 +37,7 @@ int lxc_process_read(int proc_fd, pid_t pid, LxcProcess *ret) {
         r = proc_read_small_file(proc_fd, "status", status, sizeof status);
         if (r < 0)
                 return r == -ENOENT ? -ESRCH : r;
-        s = strstr(status, "\nTracerPid:");
-        if (s && sscanf(s + strlen("\nTracerPid:"), "%d", &p.tracer) != 1)
+        if (proc_parse_tracer_pid(status, &p.tracer) < 0)
                 p.tracer = 0;
 
         /* The namespace links and exe cannot be read while the process execs or exits; the

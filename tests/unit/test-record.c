@@ -50,5 +50,14 @@ int main(void) {
                                     &t) == 0 && t == 77, "comm with parentheses and spaces");
         check(proc_parse_start_time("1 (short) S 0", &t) == -EINVAL, "truncated stat line");
         check(proc_parse_start_time("no parenthesis", &t) == -EINVAL, "garbage");
+
+        pid_t tracer = -1;
+        check(proc_parse_tracer_pid("Name:\tcriu\nState:\tS\nTracerPid:\t4711\nUid:\t0\n", &tracer) == 0 &&
+              tracer == 4711, "TracerPid");
+        check(proc_parse_tracer_pid("Name:\tsystemd\nTracerPid:\t0\n", &tracer) == 0 && tracer == 0,
+              "not traced");
+        check(proc_parse_tracer_pid("Name:\tx\nTracerPid:\tjunk\n", &tracer) == -EINVAL, "junk");
+        check(proc_parse_tracer_pid("TracerPid:\t5\n", &tracer) == -EINVAL,
+              "only a whole line counts (status never starts with it)");
         return tap_done();
 }

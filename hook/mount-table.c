@@ -33,11 +33,6 @@ bool fs_identity_equal(const FsIdentity *a, const FsIdentity *b) {
         return a->dev == b->dev && strcmp(a->root, b->root) == 0;
 }
 
-static void fclosep(FILE **f) {
-        if (*f)
-                fclose(*f);
-}
-
 static int parse_stream(FILE *f, const char *name, struct libmnt_table **ret) {
         _cleanup_mnt_table_ struct libmnt_table *t = NULL;
         int r;
@@ -53,7 +48,7 @@ static int parse_stream(FILE *f, const char *name, struct libmnt_table **ret) {
 }
 
 int mount_table_read(int proc_self_fd, struct libmnt_table **ret) {
-        _cleanup_(fclosep) FILE *f = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
         int fd;
 
         fd = openat(proc_self_fd, "mountinfo", O_RDONLY | O_CLOEXEC);
@@ -68,7 +63,7 @@ int mount_table_read(int proc_self_fd, struct libmnt_table **ret) {
 }
 
 int mount_table_parse_string(const char *text, struct libmnt_table **ret) {
-        _cleanup_(fclosep) FILE *f = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
 
         f = fmemopen((void *) text, strlen(text), "r");
         if (!f)

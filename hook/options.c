@@ -154,13 +154,8 @@ static int apply_setting(RepairOptions *o, const char *key, const char *value) {
         return -ENOKEY;
 }
 
-static void fclosep(FILE **f) {
-        if (*f)
-                fclose(*f);
-}
-
 int repair_options_load_file(RepairOptions *o, const char *path) {
-        _cleanup_(fclosep) FILE *f = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
         _cleanup_close_ int fd = -EBADF;
         char line[LINE_MAX];
         struct stat st;

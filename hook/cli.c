@@ -58,6 +58,9 @@ int cli_apply_common_option(RepairOptions *o, int opt, const char *arg) {
         case ARG_DRY_RUN:
                 o->dry_run = true;
                 return 0;
+        case ARG_NO_REARM_PSI:
+                o->rearm_psi = false;
+                return 0;
         case ARG_CONFIG:
                 return 0; /* read before the other options */
         case ARG_VERBOSE:
@@ -86,21 +89,27 @@ int criu_action_requested(void) {
 
 ExitStatus criu_action_run(const RepairOptions *o) {
         const char *action = getenv("CRTOOLS_SCRIPT_ACTION"), *pid_string;
+        bool pre_resume;
         int pid, r;
 
-        if (!action || strcmp(action, "post-resume") != 0) {
+        /* pre-resume: every task restored, none running yet; the pressure triggers go back
+         * before systemd could spin on them. post-resume: the tasks run, systemd answers. */
+        pre_resume = streq_ptr(action, "pre-resume");
+        if (!pre_resume && !streq_ptr(action, "post-resume")) {
                 log_debug("CRIU action '%s': nothing to do.", action ?: "");
                 return EXIT_STATUS_OK;
         }
+        if (pre_resume && !o->rearm_psi)
+                return EXIT_STATUS_OK;
 
         pid_string = getenv("CRTOOLS_INIT_PID");
         r = parse_pid(pid_string, &pid);
         if (r < 0) {
-                log_error("CRIU action post-resume: CRTOOLS_INIT_PID='%s' is not a PID.",
+                log_error("CRIU action %s: CRTOOLS_INIT_PID='%s' is not a PID.", action,
                           pid_string ?: "");
                 return EXIT_STATUS_USAGE;
         }
-        return repair_container(pid, o);
+        return pre_resume ? rearm_container(pid, o) : repair_container(pid, o);
 }
 
 int cli_ensure_stdio_open(void) {

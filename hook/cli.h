@@ -19,6 +19,7 @@ enum {
         ARG_HELP = 'h',
         ARG_VERSION = 'V',
         ARG_STATE_DIR = 0x100,
+        ARG_NO_REARM_PSI,
         ARG_FRONT_END_FIRST = 0x200,
 };
 
@@ -33,6 +34,7 @@ enum {
         { "verbose",   no_argument,       NULL, ARG_VERBOSE },          \
         { "quiet",     no_argument,       NULL, ARG_QUIET },            \
         { "state-dir", required_argument, NULL, ARG_STATE_DIR },        \
+        { "no-rearm-psi", no_argument,    NULL, ARG_NO_REARM_PSI },     \
         { "help",      no_argument,       NULL, ARG_HELP },             \
         { "version",   no_argument,       NULL, ARG_VERSION }
 
@@ -43,6 +45,8 @@ enum {
         "  -n, --dry-run         print the plan, change nothing\n"                              \
         "  -c, --config=FILE     read options from FILE (default " DEFAULT_CONFIG_FILE ",\n"    \
         "                        or $AUTOFS_RESTORE_HOOK_CONFIG)\n"                             \
+        "      --no-rearm-psi    do not write back the memory pressure triggers that CRIU\n"  \
+        "                        does not restore (systemd 254 and later spin without them)\n" \
         "      --state-dir=DIR   host directory for records and locks\n"                        \
         "                        (default " DEFAULT_STATE_DIR ")\n"                             \
         "  -v, --verbose         log debug messages\n"                                          \
@@ -83,6 +87,6 @@ int cli_ensure_stdio_open(void);
 /* CRIU runs action scripts with CRTOOLS_SCRIPT_ACTION set and no arguments. */
 int criu_action_requested(void);
 
-/* Repairs at post-resume, the first moment the restored tasks run; every other action is
- * acknowledged at once. */
+/* Re-arms pressure triggers at pre-resume and repairs at post-resume, the first moment the
+ * restored tasks run; every other action is acknowledged at once. */
 ExitStatus criu_action_run(const RepairOptions *o);

@@ -50,6 +50,36 @@ int proc_parse_start_time(const char *stat_line, uint64_t *ret) {
         return 0;
 }
 
+int proc_parse_cpu_ticks(const char *stat_line, uint64_t *ret) {
+        const char *p = strrchr(stat_line, ')');
+        unsigned long long utime, stime;
+        int field;
+
+        if (!p)
+                return -EINVAL;
+        p++;
+        /* utime and stime are fields 14 and 15; p is before field 3. */
+        for (field = 2; field < 13; field++) {
+                p = strchr(p + 1, ' ');
+                if (!p)
+                        return -EINVAL;
+        }
+        if (sscanf(p, " %llu %llu", &utime, &stime) != 2)
+                return -EINVAL;
+        *ret = utime + stime;
+        return 0;
+}
+
+int container_init_cpu_ticks(const Container *c, uint64_t *ret) {
+        char buf[4096];
+        int r;
+
+        r = proc_read_small_file(c->proc_fd, "stat", buf, sizeof buf);
+        if (r < 0)
+                return r;
+        return proc_parse_cpu_ticks(buf, ret);
+}
+
 static int same_inode(int dir_a, const char *a, int dir_b, const char *b, bool *ret) {
         struct stat sa, sb;
 

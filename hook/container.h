@@ -37,5 +37,8 @@ bool container_is_alive(const Container *c);
 /* Reads a small file below /proc/PID. */
 int proc_read_small_file(int proc_fd, const char *name, char *buf, size_t size);
 int proc_parse_start_time(const char *stat_line, uint64_t *ret);
+/* utime + stime, in clock ticks, from the text of /proc/PID/stat. */
+int proc_parse_cpu_ticks(const char *stat_line, uint64_t *ret);
+int container_init_cpu_ticks(const Container *c, uint64_t *ret);
 /* TracerPid from the text of /proc/PID/status: non-zero while CRIU restores the process. */
 int proc_parse_tracer_pid(const char *status, pid_t *ret);

@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "blocked.h"
 #include "container.h"
 #include "engine.h"
 #include "fd-util.h"
 #include "log.h"
+#include "psi-rearm.h"
 #include "record.h"
 #include "repair.h"
 #include "worker.h"
+
+/* The share of one CPU above which the container's init is busy-looping, not waiting: an idle
+ * systemd uses next to nothing, and one that spins throttles itself to a fraction of a CPU. */
+#define INIT_BUSY_PERCENT 10
 
 static ExitStatus refuse(pid_t pid, int r) {
         switch (r) {
@@ -27,31 +33,96 @@ static ExitStatus refuse(pid_t pid, int r) {
         return EXIT_STATUS_REFUSED;
 }
 
-ExitStatus repair_container(pid_t pid, const RepairOptions *o) {
-        _cleanup_(container_close) Container c = CONTAINER_NULL;
-        _cleanup_close_ int record_fd = -EBADF;
-        usec_t deadline = now_usec(CLOCK_MONOTONIC) + o->timeout;
-        RepairRequest req = { .options = o, .record_fd = -EBADF };
+static int open_container(pid_t pid, const RepairOptions *o, Container *ret) {
         int r;
 
-        r = container_open(pid, &c);
+        r = container_open(pid, ret);
         if (r < 0)
-                return refuse(pid, r);
-
+                return r;
         if (!o->container_name) {
                 char ctx[32];
                 snprintf(ctx, sizeof ctx, "pid %d", (int) pid);
                 log_set_context(ctx);
         }
+        return 0;
+}
+
+static void rearm_psi(const Container *c, const RepairOptions *o) {
+        PsiRearmCounts n;
+        int r;
+
+        if (!o->rearm_psi)
+                return;
+        r = psi_rearm_container(c, o->dry_run ? PSI_REARM_DRY_RUN : PSI_REARM_WRITE, &n);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to look for pressure triggers to re-arm: %m");
+                return;
+        }
+        if (n.rearmed + n.failed + n.unknown > 0)
+                log_info("Pressure triggers: %u %s, %u already armed, %u unknown, %u failed.",
+                         n.rearmed, o->dry_run ? "to re-arm" : "re-armed", n.armed, n.unknown,
+                         n.failed);
+}
+
+/* A repair that failed: say why when the container's init kept a CPU busy or has a pressure
+ * file without trigger, instead of a bare "did not finish". */
+static void diagnose_failure(const Container *c, bool have_ticks, uint64_t ticks_before,
+                             usec_t start) {
+        usec_t wall = now_usec(CLOCK_MONOTONIC) - start;
+        long hz = sysconf(_SC_CLK_TCK);
+        uint64_t ticks_after;
+        unsigned percent = 0;
+        PsiRearmCounts n = {};
+
+        if (have_ticks && hz > 0 && wall > 0 && container_init_cpu_ticks(c, &ticks_after) >= 0)
+                percent = (unsigned) ((ticks_after - ticks_before) * USEC_PER_SEC / (uint64_t) hz *
+                                      100 / wall);
+        if (percent >= INIT_BUSY_PERCENT)
+                log_error("The container's init (PID %d, %s) used %u%% of a CPU during the repair: it is busy-looping, not running jobs.",
+                          (int) c->pid, c->comm, percent);
+        if (psi_rearm_container(c, PSI_REARM_DIAGNOSE, &n) >= 0 && n.rearmed == 0 &&
+            percent >= INIT_BUSY_PERCENT)
+                log_error("No pressure file without trigger was found; the cause is something else.");
+}
+
+ExitStatus rearm_container(pid_t pid, const RepairOptions *o) {
+        _cleanup_(container_close) Container c = CONTAINER_NULL;
+        int r;
+
+        r = open_container(pid, o, &c);
+        if (r < 0)
+                return refuse(pid, r);
+        rearm_psi(&c, o);
+        return EXIT_STATUS_OK;
+}
+
+ExitStatus repair_container(pid_t pid, const RepairOptions *o) {
+        _cleanup_(container_close) Container c = CONTAINER_NULL;
+        _cleanup_close_ int record_fd = -EBADF;
+        usec_t start = now_usec(CLOCK_MONOTONIC), deadline = start + o->timeout;
+        RepairRequest req = { .options = o, .record_fd = -EBADF };
+        uint64_t init_ticks = 0;
+        bool have_ticks;
+        int r;
+
+        r = open_container(pid, o, &c);
+        if (r < 0)
+                return refuse(pid, r);
+
+        /* First thing: a systemd that spins runs none of the jobs the repair queues. */
+        rearm_psi(&c, o);
 
         record_fd = record_open_locked(o->state_dir ?: DEFAULT_STATE_DIR, &c, deadline);
         if (record_fd < 0)
                 return EXIT_STATUS_UNITS_FAILED;
         req.record_fd = record_fd;
 
+        have_ticks = container_init_cpu_ticks(&c, &init_ticks) >= 0;
         r = worker_run(&c, deadline, repair_in_container, &req);
         if (r == REPAIR_RESULT_REPAIRED || r == REPAIR_RESULT_SOME_FAILED)
                 (void) report_blocked_processes(&c);
+        if (r == REPAIR_RESULT_SOME_FAILED || r == REPAIR_RESULT_ERROR || r < 0)
+                diagnose_failure(&c, have_ticks, init_ticks, start);
 
         switch (r) {
         case REPAIR_RESULT_REPAIRED:

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "fd-util.h"
@@ -20,6 +21,7 @@ void repair_options_init(RepairOptions *o) {
         *o = (RepairOptions) {
                 .timeout = DEFAULT_TIMEOUT_USEC,
                 .log_level = LOG_INFO,
+                .rearm_psi = true,
         };
 }
 
@@ -116,6 +118,23 @@ int parse_pid(const char *s, int *ret) {
         return 0;
 }
 
+int parse_boolean(const char *s, bool *ret) {
+        static const char *const yes[] = { "yes", "true", "on", "1" };
+        static const char *const no[] = { "no", "false", "off", "0" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(s, yes[i]) == 0) {
+                        *ret = true;
+                        return 0;
+                }
+                if (strcasecmp(s, no[i]) == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
 static char *strip(char *s) {
         char *e;
 
@@ -146,6 +165,8 @@ static int apply_setting(RepairOptions *o, const char *key, const char *value) {
                 return parse_timeout(value, &o->timeout);
         if (strcmp(key, "log-level") == 0)
                 return parse_log_level(value, &o->log_level);
+        if (strcmp(key, "rearm-psi") == 0)
+                return parse_boolean(value, &o->rearm_psi);
         if (strcmp(key, "state-dir") == 0) {
                 if (value[0] != '/')
                         return -EINVAL;

@@ -16,6 +16,7 @@ typedef struct RepairOptions {
         char **exclude_globs;
         usec_t timeout;         /* one deadline for the whole run */
         bool dry_run;
+        bool rearm_psi;         /* write back the pressure triggers CRIU does not restore */
         char *state_dir;        /* host-side records and locks */
         char *container_name;   /* for log lines only */
         int log_level;
@@ -30,8 +31,10 @@ int repair_options_add_glob(char ***globs, const char *glob);
 int parse_timeout(const char *s, usec_t *ret);
 int parse_log_level(const char *s, int *ret);
 int parse_pid(const char *s, int *ret);
+/* yes/no, true/false, on/off, 1/0. */
+int parse_boolean(const char *s, bool *ret);
 
-/* Reads KEY=VALUE lines (unit=, exclude=, timeout=, log-level=, state-dir=). A missing file is
+/* Reads KEY=VALUE lines (unit=, exclude=, timeout=, log-level=, state-dir=, rearm-psi=). A missing file is
  * fine when it is the default file (-ENOENT is returned and may be ignored); malformed lines
  * are an error naming the line. */
 int repair_options_load_file(RepairOptions *o, const char *path);

@@ -361,7 +361,12 @@ static bool job_succeeded(Repair *rp, UnitRepair *u) {
                 return false;
         }
         if (!u->job.finished) {
-                unit_set(u, UNIT_FAILED, "the restart did not finish before the deadline");
+                unit_set(u, UNIT_FAILED, "the restart did not finish before the deadline%s",
+                         u->job.cancel_sent ? ", and systemd did not confirm its cancellation" : "");
+                return false;
+        }
+        if (u->job.cancel_sent && streq_ptr(u->job.result, "canceled")) {
+                unit_set(u, UNIT_FAILED, "systemd did not run the restart before the deadline; it was cancelled");
                 return false;
         }
         if (!streq_ptr(u->job.result, "done")) {
@@ -370,7 +375,7 @@ static bool job_succeeded(Repair *rp, UnitRepair *u) {
         }
         /* "done" says the job ran, not that the unit is up. */
         r = systemd_get_unit_property(rp->bus, u->object_path, "org.freedesktop.systemd1.Unit",
-                                      "ActiveState", rp->worker->deadline, &state);
+                                      "ActiveState", rp->soft_deadline, &state);
         if (r < 0) {
                 unit_set(u, UNIT_FAILED, "cannot read ActiveState after the restart: %s", strerror(-r));
                 return false;
@@ -401,6 +406,13 @@ static void put_back(Repair *rp, UnitRepair *u) {
         }
         u->tree_back = true;
         u->tree_fd = safe_close(u->tree_fd);
+        /* A restart that may still run would detach the tree again: the copy in the stash is
+         * then all that keeps the data. */
+        if (u->stashed && restart_job_may_still_run(&u->job)) {
+                log_error("%s: its restart may still run in systemd and detach the %s again; a copy stays at %s/%s until a later run puts it back.",
+                          u->name, u->before.top_fstype, STASH_DIR, u->name);
+                return;
+        }
         if (u->stashed) {
                 r = stash_drop(&rp->stash, u->name);
                 if (r < 0)
@@ -619,8 +631,14 @@ int repair_in_container(const Worker *w, void *userdata) {
         }
 
         test_stop_point("set-aside");
-        r = systemd_restart_units(rp.bus, jobs, pending, rp.soft_deadline);
-        if (r < 0)
+        /* Half of what is left after the soft deadline goes to cancelling unfinished jobs, the
+         * other half stays for putting trees back. */
+        r = systemd_restart_units(rp.bus, jobs, pending, rp.soft_deadline,
+                                  w->deadline == USEC_INFINITY ? USEC_INFINITY :
+                                  rp.soft_deadline + (w->deadline - rp.soft_deadline) / 2);
+        if (r == -ETIMEDOUT)
+                log_error("systemd did not finish the restart jobs within the deadline; the unfinished ones were cancelled.");
+        else if (r < 0)
                 log_error_errno(r, "Waiting for the restart jobs failed: %m");
         test_stop_point("restarted");
 

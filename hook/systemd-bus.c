@@ -41,6 +41,10 @@ void automount_unit_info_free_array(AutomountUnitInfo *a, size_t n) {
         free(a);
 }
 
+bool restart_job_may_still_run(const RestartJob *j) {
+        return !j->finished;
+}
+
 void restart_job_done(RestartJob *j) {
         free(j->job_path);
         free(j->result);
@@ -276,7 +280,68 @@ static int on_restart_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret
         return 0;
 }
 
-int systemd_restart_units(sd_bus *bus, RestartJob *jobs, size_t n, usec_t deadline) {
+static int on_cancel_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        RestartCall *call = userdata;
+
+        /* Success: JobRemoved with "canceled" follows. NoSuchJob: the job ended before; its
+         * JobRemoved came first. Either way the job will not run any more. */
+        if (!sd_bus_message_is_method_error(m, NULL)) {
+                if (!call->job->result)
+                        call->job->result = strdup("canceled");
+                job_finish(call->batch, call->job);
+        } else if (sd_bus_message_is_method_error(m, "org.freedesktop.systemd1.NoSuchJob"))
+                job_finish(call->batch, call->job);
+        return 0;
+}
+
+/* Runs the bus until pending() is false or the deadline passes. */
+static int process_until(sd_bus *bus, usec_t deadline, bool (*pending)(const RestartBatch *b),
+                         const RestartBatch *b) {
+        int r;
+
+        while (pending(b)) {
+                usec_t left = usec_until(deadline);
+
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        continue;
+                if (left == 0)
+                        return -ETIMEDOUT;
+                r = sd_bus_wait(bus, left);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static bool jobs_pending(const RestartBatch *b) {
+        return b->pending > 0;
+}
+
+static int cancel_unfinished(sd_bus *bus, RestartBatch *b, RestartCall *calls,
+                             sd_bus_slot **slots, usec_t deadline) {
+        int r;
+
+        for (size_t i = 0; i < b->n; i++) {
+                RestartJob *j = &b->jobs[i];
+
+                if (j->finished || !j->job_path)
+                        continue;
+                r = sd_bus_call_method_async(bus, &slots[i], SYSTEMD_SERVICE, j->job_path,
+                                             "org.freedesktop.systemd1.Job", "Cancel",
+                                             on_cancel_reply, &calls[i], "");
+                if (r < 0)
+                        return r;
+                j->cancel_sent = true;
+        }
+        /* Cancelled jobs finish through on_cancel_reply() or JobRemoved; wait for those only. */
+        return process_until(bus, deadline, jobs_pending, b);
+}
+
+int systemd_restart_units(sd_bus *bus, RestartJob *jobs, size_t n, usec_t deadline,
+                          usec_t cancel_deadline) {
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *match = NULL;
         _cleanup_free_ RestartCall *calls = NULL;
         sd_bus_slot **reply_slots = NULL;
@@ -321,23 +386,20 @@ int systemd_restart_units(sd_bus *bus, RestartJob *jobs, size_t n, usec_t deadli
                         goto finish;
         }
 
-        while (b.pending > 0) {
-                usec_t left = usec_until(deadline);
+        r = process_until(bus, deadline, jobs_pending, &b);
+        if (r == -ETIMEDOUT) {
+                int k;
 
-                r = sd_bus_process(bus, NULL);
-                if (r < 0)
-                        goto finish;
-                if (r > 0)
-                        continue;
-                if (left == 0) {
-                        r = -ETIMEDOUT;
-                        goto finish;
+                /* The restart replies that never came are moot now: their slots go, and the
+                 * same slots carry the Cancel calls. */
+                for (size_t i = 0; i < n; i++)
+                        reply_slots[i] = sd_bus_slot_unref(reply_slots[i]);
+                if (set_call_timeout(bus, cancel_deadline) >= 0) {
+                        k = cancel_unfinished(bus, &b, calls, reply_slots, cancel_deadline);
+                        if (k < 0 && k != -ETIMEDOUT)
+                                log_debug_errno(k, "Cancelling the unfinished restart jobs failed: %m");
                 }
-                r = sd_bus_wait(bus, left);
-                if (r < 0)
-                        goto finish;
         }
-        r = 0;
 
 finish:
         for (size_t i = 0; i < n; i++)

@@ -26,9 +26,14 @@ typedef struct RestartJob {
         char *result;           /* JobRemoved's result: "done", "failed", "timeout", ... */
         char *error;            /* the method error, when systemd refused the job */
         bool finished;
+        bool cancel_sent;       /* unfinished at the deadline: we asked systemd to cancel it */
 } RestartJob;
 
 void restart_job_done(RestartJob *j);
+
+/* A job that neither ended nor was cancelled (or whose RestartUnit call was never answered)
+ * may still run later, and detach whatever is at Where then. */
+bool restart_job_may_still_run(const RestartJob *j);
 
 /* Connects to systemd's private socket of the mount namespace we are in, from the PID namespace
  * pidns_fd (see pidns-connect.h), and checks that the peer is expected_pid (in our PID
@@ -42,6 +47,9 @@ int systemd_get_unit_property(sd_bus *bus, const char *object_path, const char *
                               const char *property, usec_t deadline, char **ret);
 
 /* Resets each unit's failure state and start rate limit, queues all restarts, then waits for
- * all of them: N units cost one round trip, not N. Jobs that do not end before the deadline are
- * left unfinished. */
-int systemd_restart_units(sd_bus *bus, RestartJob *jobs, size_t n, usec_t deadline);
+ * all of them until deadline: N units cost one round trip, not N. Jobs still queued then are
+ * cancelled (Job.Cancel), waiting for systemd's answer until cancel_deadline, so that no
+ * restart of ours runs after we gave up on it. Returns -ETIMEDOUT if jobs were unfinished at
+ * the deadline. */
+int systemd_restart_units(sd_bus *bus, RestartJob *jobs, size_t n, usec_t deadline,
+                          usec_t cancel_deadline);

@@ -401,3 +401,26 @@ rig_top_dev() {
                         }
                 }' "/proc/$1/mountinfo"
 }
+
+# --- CPU use ---------------------------------------------------------------------------------
+
+# rig_busy_processes PID [SECONDS] [PERCENT]: samples the CPU time of every process in the PID
+# namespace of PID over SECONDS (default 2) and prints "PID COMM PERCENT%" for each that used
+# more than PERCENT (default 10) of a CPU meanwhile. Prints nothing when none did.
+rig_busy_processes() {
+        local pid=$1 secs=${2:-2} max=${3:-10} ns p hz
+        local -A before=() comm=()
+        ns=$(readlink "/proc/$pid/ns/pid") || return 1
+        hz=$(getconf CLK_TCK)
+        for p in /proc/[0-9]*; do
+                [[ $(readlink "$p/ns/pid" 2>/dev/null) == "$ns" ]] || continue
+                before[${p#/proc/}]=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$p/stat" 2>/dev/null) || continue
+                comm[${p#/proc/}]=$(cat "$p/comm" 2>/dev/null)
+        done
+        sleep "$secs"
+        for p in "${!before[@]}"; do
+                awk -v b="${before[$p]}" -v hz="$hz" -v s="$secs" -v max="$max" -v pid="$p" -v c="${comm[$p]}" \
+                        '{ sub(/^.*\) /, ""); pct = ($12 + $13 - b) * 100 / hz / s;
+                           if (pct > max) printf "%s %s %d%%\n", pid, c, pct }' "/proc/$p/stat" 2>/dev/null
+        done
+}

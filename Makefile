@@ -1,7 +1,9 @@
 # autofs-restore-hook — build, install, test, demo, benchmarks.
 #
 #   make            build both hooks
-#   make check      install what the tests need, then run unit, sanitizer and integration tests
+#   make check      install what the tests need, then run unit, sanitizer, package and
+#                   integration tests
+#   make check-package  build the Debian package, lintian it, install it into a scratch root
 #   make demo       boot a systemd container, break its automounts as a restore does, repair them
 #   make bench      benchmarks
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -56,7 +58,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(UNIT_SRC))
 OCI_LIB  := $(BUILDDIR)/oci/liboci.a
 LXC_LIB  := $(BUILDDIR)/lxc/liblxc-front.a
 
-.PHONY: all deps check check-unit check-sanitize check-integration demo bench install \
+.PHONY: all deps check check-unit check-sanitize check-package check-integration demo bench install \
         uninstall clean format lint rig
 .DEFAULT_GOAL := all
 
@@ -65,7 +67,7 @@ all: $(OCI_BIN) $(LXC_BIN) $(RIG_BIN)
 $(BUILDDIR)/%.o: %.c $(wildcard hook/*.h oci/*.h lxc/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) -c -o $@ $<
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(HOOK_LIB): $(call obj,$(HOOK_SRC))
 	@mkdir -p $(dir $@)
@@ -109,6 +111,7 @@ check: deps
 	$(MAKE) lint
 	$(MAKE) check-unit
 	$(MAKE) check-sanitize
+	$(MAKE) check-package
 	$(MAKE) check-integration
 
 check-unit: $(UNIT_BIN)
@@ -116,6 +119,10 @@ check-unit: $(UNIT_BIN)
 
 check-sanitize:
 	$(MAKE) SANITIZE=1 check-unit
+
+# Builds the .deb from a copy of the tree, so nothing lands next to the source.
+check-package:
+	@tests/package/check-package
 
 check-integration: all
 	@tests/run-integration
@@ -138,7 +145,7 @@ install: all
 	install -d $(DESTDIR)$(DATADIR)/containers/oci/hooks.d $(DESTDIR)$(DATADIR)/lxc/config
 	sed 's|@BINDIR@|$(BINDIR)|g' docs/hooks.d/oci-autofs-restore.json.in \
 	  > $(DESTDIR)$(DATADIR)/containers/oci/hooks.d/oci-autofs-restore.json
-	sed 's|@BINDIR@|$(BINDIR)|g' docs/lxc/autofs-restore.conf.in \
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' docs/lxc/autofs-restore.conf.in \
 	  > $(DESTDIR)$(DATADIR)/lxc/config/autofs-restore.conf
 
 uninstall:

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* oci-autofs-restore: repairs the systemd automounts of a container restored by CRIU, as an OCI
  * hook, as a CRIU action script, or by hand for one container. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "engine.h"
 #include "log.h"
 #include "oci-hook.h"
+#include "restore-detect.h"
 
 enum {
         ARG_PID = ARG_FRONT_END_FIRST,
@@ -31,7 +33,7 @@ static const struct option long_options[] = {
 
 static void help(void) {
         printf("Usage: oci-autofs-restore [OPTIONS] --pid PID\n"
-               "       oci-autofs-restore [OPTIONS] [--stage STAGE] < state.json   (OCI hook)\n"
+               "       oci-autofs-restore [OPTIONS] [--stage=STAGE | STAGE] < state.json   (OCI hook)\n"
                "       CRTOOLS_SCRIPT_ACTION=... oci-autofs-restore                 (CRIU action script)\n"
                "\n"
                "Repairs the systemd automounts of a container restored by CRIU: sets aside what is\n"
@@ -39,7 +41,8 @@ static void help(void) {
                "and puts everything back. Runs nothing inside the container.\n"
                "\n"
                "      --pid=PID         repair the container whose init has host PID PID\n"
-               "      --stage=STAGE     OCI hook stage (createRuntime, prestart, poststart);\n"
+               "      --stage=STAGE     OCI hook stage (createRuntime, prestart, poststart), also\n"
+               "                        accepted as the one positional argument;\n"
                "                        default: inferred from the state's status\n"
                "      --log-file=FILE   OCI hook: also append log lines, the detached worker's\n"
                "                        included, to FILE (default: journal and stderr only)\n"
@@ -119,8 +122,14 @@ int main(int argc, char **argv) {
                         break;
                 }
         }
-        if (optind < argc) {
-                log_error("Unexpected argument '%s'. See --help.", argv[optind]);
+        r = oci_stage_from_args(h.stage, argv + optind, (size_t) (argc - optind), &h.stage);
+        if (r == -E2BIG) {
+                log_error("Unexpected argument '%s'; only the hook stage may be given without an option. See --help.",
+                          argv[optind + 1]);
+                return EXIT_STATUS_USAGE;
+        }
+        if (r < 0) {
+                log_error("Hook stage '%s' given as argument, but --stage=%s.", argv[optind], h.stage);
                 return EXIT_STATUS_USAGE;
         }
         log_set_max_level(o.log_level);

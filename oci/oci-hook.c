@@ -219,11 +219,11 @@ ExitStatus oci_hook_run(const OciHookOptions *h, RepairOptions *o) {
         case HOOK_ACTION_NOT_RESTORING:
                 if (d.probe_result < 0)
                         log_warning_errno(d.probe_result,
-                                       "Status is 'stopped' but process %d cannot be inspected (%m); not repairing.",
-                                       (int) state.pid);
+                                       "Status is '%s' but process %d cannot be inspected (%m); not repairing.",
+                                       state.status_string, (int) state.pid);
                 else
-                        log_notice("Status is 'stopped' but process %d is not being restored by CRIU (not traced); nothing to do.",
-                                    (int) state.pid);
+                        log_notice("Status is '%s' but process %d is not being restored by CRIU (not traced); nothing to do.",
+                                    state.status_string, (int) state.pid);
                 status = EXIT_STATUS_OK;
                 break;
         case HOOK_ACTION_GONE:

@@ -31,6 +31,19 @@ const char *oci_stage_to_string(OciStage s) {
         return "unknown";
 }
 
+int oci_stage_from_args(const char *option, char *const *args, size_t n_args, const char **ret) {
+        if (n_args > 1)
+                return -E2BIG;
+        if (n_args == 0) {
+                *ret = option;
+                return 0;
+        }
+        if (option && !streq_ptr(option, args[0]))
+                return -EINVAL;
+        *ret = args[0];
+        return 0;
+}
+
 OciStage oci_stage_infer(OciStatus status) {
         switch (status) {
         case OCI_STATUS_CREATING:
@@ -129,10 +142,11 @@ HookDecision restore_decide(OciStage stage, OciStatus status, RestoreMark mark, 
                         break;
                 }
                 /* runc and podman (with runc) run these hooks during a restore with "stopped"; a
-                 * normal create says "creating". "stopped" alone could also be a runtime's odd
-                 * way of reporting something else, so the process must be one that CRIU is
-                 * restoring: traced, at this point always. */
-                if (status != OCI_STATUS_STOPPED) {
+                 * normal create says "creating". A proposed runc (runc#5296) runs them later in
+                 * the restore, once CRIU has restored the mounts, with "created" — which is also
+                 * what crun says on every normal create. Neither status is proof, so the process
+                 * must be one that CRIU is restoring: traced. */
+                if (status != OCI_STATUS_STOPPED && status != OCI_STATUS_CREATED) {
                         d.action = HOOK_ACTION_NORMAL_START;
                         break;
                 }
@@ -142,6 +156,9 @@ HookDecision restore_decide(OciStage stage, OciStatus status, RestoreMark mark, 
                         d.action = HOOK_ACTION_DEFER_REPAIR;
                 else if (d.probe_result == -ESRCH)
                         d.action = HOOK_ACTION_GONE;
+                else if (d.probe_result == 0 && status == OCI_STATUS_CREATED)
+                        /* crun's normal create. */
+                        d.action = HOOK_ACTION_NORMAL_START;
                 else
                         /* Not traced, or cannot tell: doing nothing never harms a container;
                          * a repair based on a guess might. The caller reports the error. */

@@ -5,7 +5,8 @@
  * that waits for CRIU to finish (a restore seen at createRuntime/prestart), or repair at once
  * (poststart of a container the user marked as restored). Pure logic: the one fact that needs
  * the system, whether the process is being restored, is asked through a callback, and only when
- * the answer matters, so that a normal start never looks at the process at all. */
+ * the answer matters, so that a normal start with status "creating" (runc, podman) never looks at
+ * the process at all. */
 
 #include <stdbool.h>
 
@@ -29,6 +30,13 @@ typedef enum OciStage {
 int oci_stage_from_string(const char *s, OciStage *ret);
 const char *oci_stage_to_string(OciStage s);
 
+/* The stage named on the command line: --stage=STAGE (option, NULL if absent) or, as oci-umount
+ * and oci-systemd-hook take it, the one positional argument (args[0..n_args)). Both may be
+ * given if they agree. Returns 0 with *ret set (NULL: no stage given), -E2BIG for more than one
+ * positional argument, -EINVAL if the two disagree. The name itself is checked by
+ * oci_stage_from_string(). */
+int oci_stage_from_args(const char *option, char *const *args, size_t n_args, const char **ret);
+
 /* The stage a hook started without --stage is running in, from the state's status where that
  * tells: runc says "creating" at createRuntime/prestart and "stopped" there during a restore;
  * crun says "running" at poststart. "created" is ambiguous (runc's poststart, crun's
@@ -50,7 +58,8 @@ int restore_mark_from_state(const OciState *s, const char *extra_key, const char
 typedef enum HookAction {
         HOOK_ACTION_NORMAL_START,       /* a normal create or start: nothing to do */
         HOOK_ACTION_DISABLED,           /* RESTORE_MARK_NO */
-        HOOK_ACTION_NOT_RESTORING,      /* "stopped", but nobody is restoring the process */
+        HOOK_ACTION_NOT_RESTORING,      /* "stopped" (or "created"), but nobody is restoring
+                                         * the process, or that cannot be told */
         HOOK_ACTION_GONE,               /* the process is gone */
         HOOK_ACTION_UNSUPPORTED_STAGE,  /* a stage this hook has nothing to do in */
         HOOK_ACTION_DEFER_REPAIR,       /* restore under way: a detached worker waits, then repairs */

@@ -135,6 +135,64 @@ unit_of() {
         oci_files_intact runc exec "$name" || fail "a file on an automount was lost"
 }
 
+# PIDs of the processes running this build's hook binary (the hook itself, or its worker).
+hook_processes() {
+        local exe p
+        for p in /proc/[0-9]*; do
+                exe=$(readlink "$p/exe" 2>/dev/null) || continue
+                [[ $exe == "$OCI_HOOK_BIN" ]] && echo "${p#/proc/}"
+        done
+        return 0
+}
+
+# Every automount unit's ActiveState and whether it was ever stopped since boot, one line each.
+units_restarted() {
+        local where
+        for where in "${OCI_AUTOMOUNTS[@]}"; do
+                printf '%s %s\n' "$(unit_of "$where")" \
+                        "$(runc exec "$1" systemctl show -P ActiveState,InactiveEnterTimestampMonotonic "$(unit_of "$where")" |
+                                paste -sd ' ' | sed -E 's/ [1-9][0-9]*$/ restarted/; s/ 0$/ never-stopped/')"
+        done
+}
+
+@test "runc, hook args [\"oci-autofs-restore\", \"createRuntime\"] as oci-umount takes them: the container starts, and a real restore is repaired" {
+        oci_require criu
+        local name worker deadline
+        name=$(oci_name)
+        oci_runc_start "$name" "createRuntime createRuntime"
+        run jq -c '.hooks.createRuntime' "$OCI_BUNDLE/config.json"
+        assert_output "[{\"path\":\"$OCI_HOOK_BIN\",\"args\":[\"oci-autofs-restore\",\"createRuntime\"]}]"
+        # The normal start touched nothing.
+        run units_restarted "$name"
+        echo "$output"
+        assert_equal "$(grep -c ' active never-stopped$' <<<"$output")" "${#OCI_AUTOMOUNTS[@]}"
+
+        oci_write_files runc exec "$name"
+        checkpoint_runc "$name"
+        oci_runc_restore "$name"
+        # The hook ran at createRuntime during the restore and left a worker, which logs only to
+        # the journal here: wait until systemd reports every unit restarted (asking systemd
+        # touches no mount point; an access made before the repair would stay blocked), then
+        # until no process runs the hook any more.
+        deadline=$(($(oci_now_ms) + OCI_REPAIR_BUDGET_MS))
+        until [[ $(units_restarted "$name" | grep -c ' active restarted$') -eq ${#OCI_AUTOMOUNTS[@]} ]]; do
+                (($(oci_now_ms) < deadline)) || {
+                        units_restarted "$name"
+                        fail "not every unit restarted within $OCI_REPAIR_BUDGET_MS ms of the restore"
+                }
+                sleep 0.05
+        done
+        for worker in $(hook_processes); do
+                oci_wait_gone "$worker" 5000 || fail "worker $worker did not finish"
+        done
+        echo "# runc restore returned -> every unit restarted: $(($(oci_now_ms) - OCI_RESTORED_MS)) ms" >&3
+        oci_all_answer "$CT_PID" "${OCI_AUTOMOUNTS[@]}" || fail "an automount does not answer"
+        oci_files_intact runc exec "$name" || fail "a file on an automount was lost"
+        run units_restarted "$name"
+        echo "$output"
+        assert_equal "$(grep -c ' active restarted$' <<<"$output")" "${#OCI_AUTOMOUNTS[@]}"
+}
+
 @test "runc run with the hook: the container starts, nothing is touched, the log says normal start" {
         oci_require
         local name log state_dir hook

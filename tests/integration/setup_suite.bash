@@ -11,4 +11,8 @@ setup_suite() {
         source "$(dirname "${BASH_SOURCE[0]}")/../rig/lib.sh"
         [[ $(id -u) -eq 0 ]] || return 0
         rig_cleanup_stale
+        # A run killed while it had changed /etc/criu/default.conf left the original beside it.
+        # shellcheck source=criu_conf_helper.bash
+        source "$(dirname "${BASH_SOURCE[0]}")/criu_conf_helper.bash"
+        criu_conf_restore
 }

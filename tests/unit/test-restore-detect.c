@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "restore-detect.h"
 #include "tap.h"
 
@@ -50,6 +51,24 @@ static void test_stages(void) {
         check_int(oci_stage_infer(OCI_STATUS_RUNNING), OCI_STAGE_POSTSTART, "running → poststart");
         check_int(oci_stage_infer(OCI_STATUS_CREATED), OCI_STAGE_UNKNOWN, "created (runc poststart, crun createRuntime) → unknown");
         check_int(oci_stage_infer(OCI_STATUS_OTHER), OCI_STAGE_UNKNOWN, "other → unknown");
+}
+
+/* oci-umount and oci-systemd-hook take the stage as their first argument; users copy their
+ * hooks.d lines. */
+static void test_stage_arguments(void) {
+        char *create_runtime[] = { (char *) "createRuntime" }, *two[] = { (char *) "prestart", (char *) "x" };
+        const char *stage = "sentinel";
+
+        check(oci_stage_from_args(NULL, NULL, 0, &stage) == 0 && stage == NULL, "no stage given: NULL");
+        check(oci_stage_from_args("prestart", NULL, 0, &stage) == 0 && streq_ptr(stage, "prestart"),
+              "--stage alone");
+        check(oci_stage_from_args(NULL, create_runtime, 1, &stage) == 0 && streq_ptr(stage, "createRuntime"),
+              "positional stage alone");
+        check(oci_stage_from_args("createRuntime", create_runtime, 1, &stage) == 0 &&
+              streq_ptr(stage, "createRuntime"), "--stage and the same positional stage");
+        check_int(oci_stage_from_args("prestart", create_runtime, 1, &stage), -EINVAL,
+                  "--stage and a different positional stage: refused");
+        check_int(oci_stage_from_args(NULL, two, 2, &stage), -E2BIG, "two positional arguments: refused");
 }
 
 static OciState state_with(OciAnnotation *a, size_t n) {
@@ -135,6 +154,29 @@ static void test_decisions(void) {
         d = restore_decide(OCI_STAGE_CREATE_RUNTIME, OCI_STATUS_STOPPED, RESTORE_MARK_NONE, NULL, NULL);
         check(d.action == HOOK_ACTION_NOT_RESTORING && d.probe_result == -EOPNOTSUPP, "no probe: nothing");
 
+        /* A runc that runs the restore hooks once CRIU has restored the mounts (runc#5296)
+         * reports "created", as crun does on every normal create: only a traced process is a
+         * restore. */
+        d = decide(OCI_STAGE_CREATE_RUNTIME, OCI_STATUS_CREATED, RESTORE_MARK_NONE, 1, &calls);
+        check(d.action == HOOK_ACTION_DEFER_REPAIR && calls == 1 && d.probed,
+              "createRuntime, created, traced (later runc restore): defer the repair");
+        d = decide(OCI_STAGE_PRESTART, OCI_STATUS_CREATED, RESTORE_MARK_NONE, 1, &calls);
+        check(d.action == HOOK_ACTION_DEFER_REPAIR && calls == 1,
+              "prestart, created, traced (later runc restore): defer the repair");
+        d = decide(OCI_STAGE_CREATE_RUNTIME, OCI_STATUS_CREATED, RESTORE_MARK_NONE, 0, &calls);
+        check(d.action == HOOK_ACTION_NORMAL_START && calls == 1,
+              "createRuntime, created, not traced (crun create): normal start");
+        d = decide(OCI_STAGE_CREATE_RUNTIME, OCI_STATUS_CREATED, RESTORE_MARK_NONE, -ESRCH, &calls);
+        check(d.action == HOOK_ACTION_GONE, "createRuntime, created, process gone");
+        d = decide(OCI_STAGE_CREATE_RUNTIME, OCI_STATUS_CREATED, RESTORE_MARK_NONE, -EACCES, &calls);
+        check(d.action == HOOK_ACTION_NOT_RESTORING && d.probe_result == -EACCES,
+              "createRuntime, created, cannot inspect: nothing, error kept for the report");
+        d = decide(OCI_STAGE_CREATE_RUNTIME, OCI_STATUS_CREATED, RESTORE_MARK_NO, 1, &calls);
+        check(d.action == HOOK_ACTION_DISABLED && calls == 0, "created, marked false: disabled, not probed");
+        d = decide(OCI_STAGE_POSTSTART, OCI_STATUS_CREATED, RESTORE_MARK_NONE, 1, &calls);
+        check(d.action == HOOK_ACTION_NORMAL_START && calls == 0,
+              "poststart, created (runc 1.1 normal start): normal start, not probed");
+
         /* The user's marks. */
         d = decide(OCI_STAGE_CREATE_RUNTIME, OCI_STATUS_STOPPED, RESTORE_MARK_NO, 1, &calls);
         check(d.action == HOOK_ACTION_DISABLED && calls == 0, "marked false: disabled even during a restore");
@@ -163,6 +205,7 @@ static void test_decisions(void) {
 
 int main(void) {
         test_stages();
+        test_stage_arguments();
         test_marks();
         test_decisions();
         return tap_done();

@@ -631,11 +631,12 @@ int repair_in_container(const Worker *w, void *userdata) {
         }
 
         test_stop_point("set-aside");
-        /* Half of what is left after the soft deadline goes to cancelling unfinished jobs, the
-         * other half stays for putting trees back. */
+        /* Three quarters of what is left after the soft deadline go to cancelling unfinished
+         * jobs (a systemd that loops too fast sleeps a second at a time before it answers), the
+         * rest stays for putting trees back, which takes milliseconds. */
         r = systemd_restart_units(rp.bus, jobs, pending, rp.soft_deadline,
                                   w->deadline == USEC_INFINITY ? USEC_INFINITY :
-                                  rp.soft_deadline + (w->deadline - rp.soft_deadline) / 2);
+                                  rp.soft_deadline + (w->deadline - rp.soft_deadline) / 4 * 3);
         if (r == -ETIMEDOUT)
                 log_error("systemd did not finish the restart jobs within the deadline; the unfinished ones were cancelled.");
         else if (r < 0)

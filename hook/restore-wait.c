@@ -99,7 +99,8 @@ int restore_watch_wait(const RestoreWatch *w, usec_t deadline) {
                         return r;
                 /* An exe that cannot be read yet (mid-restore) means "not yet". */
                 if (r == 0 && tracer == 0 &&
-                    (!w->have_exe || exe.st_dev != w->exe_dev || exe.st_ino != w->exe_ino))
+                    (w->exe_final || !w->have_exe || exe.st_dev != w->exe_dev ||
+                     exe.st_ino != w->exe_ino))
                         return 0;
                 if (left == 0)
                         return -ETIMEDOUT;

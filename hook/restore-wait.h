@@ -18,6 +18,10 @@ typedef struct RestoreWatch {
         bool have_exe;
         dev_t exe_dev;
         ino_t exe_ino;
+        /* The process already ran its restored program when first seen: a runtime that runs its
+         * restore hooks once CRIU has restored the tasks (status "created"). Then the end of
+         * the tracing alone says the restore is complete. */
+        bool exe_final;
 } RestoreWatch;
 
 #define RESTORE_WATCH_NULL (RestoreWatch) { .pidfd = -EBADF }

@@ -95,8 +95,8 @@ static int deferred_repair(void *userdata) {
         return repair_container(d->pid, d->options);
 }
 
-static ExitStatus defer_repair(Probe *p, const OciHookOptions *h, const char *log_file,
-                               const RepairOptions *o) {
+static ExitStatus defer_repair(Probe *p, bool exe_final, const OciHookOptions *h,
+                               const char *log_file, const RepairOptions *o) {
         DeferredRepair d = { .pid = p->pid, .watch = &p->watch, .options = o,
                              .wait = h->restore_wait };
         pid_t worker = 0;
@@ -113,6 +113,7 @@ static ExitStatus defer_repair(Probe *p, const OciHookOptions *h, const char *lo
                         return EXIT_STATUS_UNITS_FAILED;
                 }
         }
+        p->watch.exe_final = exe_final;
 
         /* The worker keeps the pidfd, so the process it waits for can never be confused with a
          * later one that got the same PID. */
@@ -240,7 +241,9 @@ ExitStatus oci_hook_run(const OciHookOptions *h, RepairOptions *o) {
                 status = EXIT_STATUS_OK;
                 break;
         case HOOK_ACTION_DEFER_REPAIR:
-                status = defer_repair(&probe, h, log_file, o);
+                /* runc's stopped: the hook runs at CRIU's setup-namespaces, the process is still
+                 * CRIU's program. "created": the tasks are restored, it runs its own. */
+                status = defer_repair(&probe, state.status == OCI_STATUS_CREATED, h, log_file, o);
                 break;
         case HOOK_ACTION_REPAIR_NOW:
                 log_info("Poststart of a container marked as restored: repairing process %d now.",

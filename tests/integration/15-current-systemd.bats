@@ -152,10 +152,12 @@ rearmed_systemd_and_journald() {
         assert_line --regexp '^[0-9]+ systemd-journal [0-9]+%$'
 
         printf 'rearm-psi = no\n' >"$conf"
-        run env AUTOFS_RESTORE_HOOK_CONFIG="$conf" "$OCI_HOOK_BIN" --pid "$CT_PID" --timeout 3 --unit 'srv-a[1-3].automount'
+        run env AUTOFS_RESTORE_HOOK_CONFIG="$conf" "$OCI_HOOK_BIN" --pid "$CT_PID" --timeout 10 --unit 'srv-a[1-3].automount'
         assert_failure 1
         refute_line --partial "Re-armed"
-        assert_line --partial "srv-a1.automount (/srv/a1): FAILED: systemd did not run the restart before the deadline; it was cancelled"
+        # A spinning systemd throttles itself with pauses of a second: it may not answer the
+        # Cancel() in time, but it gets it before anything asked later (list-jobs below).
+        assert_line --regexp "srv-a1\.automount \(/srv/a1\): FAILED: (systemd did not run the restart before the deadline; it was cancelled|the restart did not finish before the deadline, and systemd did not confirm its cancellation)$"
         assert_line --regexp "The container's init \(PID $CT_PID, systemd\) used [0-9]+% of a CPU during the repair: it is busy-looping, not running jobs\.$"
         assert_line --regexp "PID $CT_PID \(systemd\) polls fd [0-9]+ \(/proc/pressure/memory\), a pressure file without trigger"
         # Nothing of ours stays queued to run later.

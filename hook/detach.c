@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,39 +10,6 @@
 #include "fd-util.h"
 #include "io-util.h"
 #include "log.h"
-
-static int close_all_fds_except(int keep_a, int keep_b) {
-        int lo = keep_a < keep_b ? keep_a : keep_b, hi = keep_a < keep_b ? keep_b : keep_a;
-        int start = 3;
-
-        /* close_range() over the gaps between the fds we keep; an empty gap (a kept fd of 3,
-         * or two adjacent kept fds) is skipped: close_range() refuses first > last. */
-        if (lo >= start) {
-                if (lo > start && syscall(SYS_close_range, start, lo - 1, 0) < 0)
-                        return -errno;
-                start = lo + 1;
-        }
-        if (hi >= start) {
-                if (hi > start && syscall(SYS_close_range, start, hi - 1, 0) < 0)
-                        return -errno;
-                start = hi + 1;
-        }
-        if (syscall(SYS_close_range, start, ~0U, 0) < 0)
-                return -errno;
-        return 0;
-}
-
-static int stdio_to_dev_null(void) {
-        _cleanup_close_ int fd = -EBADF;
-
-        fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        for (int i = 0; i < 3; i++)
-                if (dup2(fd, i) < 0)
-                        return -errno;
-        return 0;
-}
 
 /* The worker's set-up; on success it tells the caller its PID, otherwise -errno. */
 static int worker_setup(int keep_fd, int report_fd, const char *log_file) {
@@ -55,7 +21,7 @@ static int worker_setup(int keep_fd, int report_fd, const char *log_file) {
         r = stdio_to_dev_null();
         if (r < 0)
                 return r;
-        r = close_all_fds_except(keep_fd, report_fd);
+        r = close_all_fds_except(3, (const int[]) { keep_fd, report_fd }, 2);
         if (r < 0)
                 return r;
         if (chdir("/") < 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "blocked.h"
 #include "container.h"
@@ -30,8 +31,10 @@ static ExitStatus refuse(pid_t pid, int r) {
 ExitStatus repair_container(pid_t pid, const RepairOptions *o) {
         _cleanup_(container_close) Container c = CONTAINER_NULL;
         _cleanup_close_ int record_fd = -EBADF;
+        _cleanup_free_ char *output = NULL;
         usec_t deadline = now_usec(CLOCK_MONOTONIC) + o->timeout;
-        RepairRequest req = { .options = o, .record_fd = -EBADF };
+        Record previous = {};
+        RepairRequest req = { .options = o, .previous = &previous };
         int r;
 
         r = container_open(pid, &c);
@@ -47,9 +50,23 @@ ExitStatus repair_container(pid_t pid, const RepairOptions *o) {
         record_fd = record_open_locked(o->state_dir ?: DEFAULT_STATE_DIR, &c, deadline);
         if (record_fd < 0)
                 return EXIT_STATUS_UNITS_FAILED;
-        req.record_fd = record_fd;
+        if (record_read(record_fd, &previous) < 0)
+                log_warning("The record of earlier runs is unreadable; repairing everything.");
 
-        r = worker_run(&c, deadline, repair_in_container, &req);
+        r = worker_run(&c, deadline, repair_in_container, &req, &output);
+        record_done(&previous);
+        if (r >= 0 && output && strncmp(output, REPAIR_RECORD_HEADER, strlen(REPAIR_RECORD_HEADER)) == 0) {
+                Record next = {};
+                int k;
+
+                /* Parsed, not copied: only well-formed lines of known shape reach the file. */
+                k = record_parse(output + strlen(REPAIR_RECORD_HEADER), &next);
+                if (k >= 0)
+                        k = record_write(record_fd, &next);
+                record_done(&next);
+                if (k < 0)
+                        log_warning_errno(k, "Failed to record the repair: %m");
+        }
         if (r == REPAIR_RESULT_REPAIRED || r == REPAIR_RESULT_SOME_FAILED)
                 (void) report_blocked_processes(&c);
 

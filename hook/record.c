@@ -99,8 +99,8 @@ int record_read(int fd, Record *ret) {
         return record_parse(buf, ret);
 }
 
-int record_write(int fd, const Record *r) {
-        _cleanup_free_ char *text = NULL;
+int record_format(const Record *r, char **ret_text, size_t *ret_size) {
+        char *text = NULL;
         size_t size = 0;
         FILE *f;
 
@@ -111,9 +111,23 @@ int record_write(int fd, const Record *r) {
                 fprintf(f, "%d %" PRIu64 " %" PRIu64 " %s\n", r->entries[i].autofs.mnt_id,
                         r->entries[i].autofs.dev, r->entries[i].autofs.pipe_ino,
                         r->entries[i].unit);
-        if (fclose(f) != 0)
+        if (fclose(f) != 0) {
+                free(text);
                 return -ENOMEM;
+        }
+        *ret_text = text;
+        *ret_size = size;
+        return 0;
+}
 
+int record_write(int fd, const Record *r) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        int k;
+
+        k = record_format(r, &text, &size);
+        if (k < 0)
+                return k;
         if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
                 return -errno;
         return write_all(fd, text, size);

@@ -40,6 +40,8 @@ int record_open_locked(const char *state_dir, const Container *c, usec_t deadlin
 
 int record_read(int fd, Record *ret);
 int record_write(int fd, const Record *r);
+/* The text record_write() writes and record_parse() reads. */
+int record_format(const Record *r, char **ret_text, size_t *ret_size);
 int record_add(Record *r, const char *unit, const AutofsIdentity *autofs);
 
 /* The autofs recorded for unit, NULL if none. */

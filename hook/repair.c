@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fd-util.h"
+#include "io-util.h"
 #include "log.h"
 #include "mount-ops.h"
 #include "mount-table.h"
@@ -48,7 +49,6 @@ typedef struct UnitRepair {
 typedef struct Repair {
         const Worker *worker;
         const RepairOptions *options;
-        int record_fd;
         usec_t soft_deadline;   /* for systemd; what is left after it is for putting trees back */
         sd_bus *bus;
         Stash stash;
@@ -192,7 +192,7 @@ static int put_tree_on_top(const Repair *rp, const char *where, int tree_fd,
         int r;
 
         *ret_already_there = false;
-        r = mount_table_read(rp->worker->proc_self_fd, &t);
+        r = mount_table_read(rp->worker->mountinfo_fd, &t);
         if (r < 0)
                 return r;
         r = mount_table_autofs_stack(t, where, &now);
@@ -226,7 +226,7 @@ static void recover_stash(Repair *rp) {
         if (r < 0)
                 return;
 
-        r = mount_table_read(rp->worker->proc_self_fd, &t);
+        r = mount_table_read(rp->worker->mountinfo_fd, &t);
         if (r >= 0)
                 r = mount_table_children_of(t, STASH_DIR, &names);
         if (r < 0) {
@@ -276,7 +276,7 @@ static void plan_units(Repair *rp, const Record *record) {
         _cleanup_mnt_table_ struct libmnt_table *t = NULL;
         int r;
 
-        r = mount_table_read(rp->worker->proc_self_fd, &t);
+        r = mount_table_read(rp->worker->mountinfo_fd, &t);
         if (r < 0) {
                 log_error_errno(r, "Failed to read the container's mount table: %m");
                 for (size_t i = 0; i < rp->n_units; i++)
@@ -414,7 +414,7 @@ static void verify_units(Repair *rp) {
         _cleanup_mnt_table_ struct libmnt_table *t = NULL;
         int r;
 
-        r = mount_table_read(rp->worker->proc_self_fd, &t);
+        r = mount_table_read(rp->worker->mountinfo_fd, &t);
         for (size_t i = 0; i < rp->n_units; i++) {
                 UnitRepair *u = &rp->units[i];
 
@@ -486,11 +486,14 @@ static void report_unit(const UnitRepair *u, bool dry_run) {
         }
 }
 
+/* Hands the new record to the caller, which alone holds the host file. */
 static int write_record(Repair *rp, const Record *previous) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
         Record r = {};
         int k = 0;
 
-        if (rp->record_fd < 0)
+        if (rp->worker->output_fd < 0)
                 return 0;
         for (size_t i = 0; i < rp->n_units && k >= 0; i++) {
                 const UnitRepair *u = &rp->units[i];
@@ -502,7 +505,11 @@ static int write_record(Repair *rp, const Record *previous) {
                         k = record_add(&r, u->name, record_lookup(previous, u->name));
         }
         if (k >= 0)
-                k = record_write(rp->record_fd, &r);
+                k = record_format(&r, &text, &size);
+        if (k >= 0)
+                k = write_all(rp->worker->output_fd, REPAIR_RECORD_HEADER, strlen(REPAIR_RECORD_HEADER));
+        if (k >= 0)
+                k = write_all(rp->worker->output_fd, text, size);
         record_done(&r);
         return k;
 }
@@ -531,10 +538,9 @@ int repair_in_container(const Worker *w, void *userdata) {
         Repair rp = {
                 .worker = w,
                 .options = req->options,
-                .record_fd = req->record_fd,
                 .stash = STASH_NULL,
         };
-        Record record = {};
+        const Record *record = req->previous;
         size_t pending = 0, repaired = 0, failed = 0, untouched = 0;
         _cleanup_free_ RestartJob *jobs = NULL;
         usec_t left = usec_until(w->deadline);
@@ -563,12 +569,9 @@ int repair_in_container(const Worker *w, void *userdata) {
                 goto finish;
         }
 
-        if (rp.record_fd >= 0 && record_read(rp.record_fd, &record) < 0)
-                log_warning("The record of earlier runs is unreadable; repairing everything.");
-
         if (!rp.options->dry_run)
                 recover_stash(&rp);
-        plan_units(&rp, &record);
+        plan_units(&rp, record);
 
         for (size_t i = 0; i < rp.n_units; i++)
                 if (rp.units[i].state == UNIT_PENDING)
@@ -659,14 +662,13 @@ int repair_in_container(const Worker *w, void *userdata) {
         log_info("%zu automount unit(s): %zu repaired, %zu failed, %zu not touched.",
                  rp.n_units, repaired, failed, untouched);
 
-        r = write_record(&rp, &record);
+        r = write_record(&rp, record);
         if (r < 0)
                 log_warning_errno(r, "Failed to record the repair: %m");
 
         result = failed > 0 ? REPAIR_RESULT_SOME_FAILED : REPAIR_RESULT_REPAIRED;
 
 finish:
-        record_done(&record);
         repair_done(&rp);
         return result;
 }

@@ -42,7 +42,7 @@ LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 HOOK_SRC := $(sort $(wildcard hook/*.c))
 OCI_SRC  := $(sort $(wildcard oci/*.c))
 LXC_SRC  := $(sort $(wildcard lxc/*.c))
-RIG_SRC  := $(sort $(wildcard tests/rig/*.c))
+RIG_SRC  := tests/rig/autofs-break.c
 UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
 
 obj = $(patsubst %.c,$(BUILDDIR)/%.o,$(1))
@@ -51,6 +51,8 @@ HOOK_LIB := $(BUILDDIR)/hook/libautofs-restore.a
 OCI_BIN  := $(BUILDDIR)/oci-autofs-restore
 LXC_BIN  := $(BUILDDIR)/lxc-autofs-restore
 RIG_BIN  := $(BUILDDIR)/autofs-break
+# Plays a hostile container's systemd inside test containers; links libsystemd only.
+HOSTILE_BIN := $(BUILDDIR)/hostile-systemd
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(UNIT_SRC))
 # Front-end objects without their main(), so unit tests can link the parsers they test.
 OCI_LIB  := $(BUILDDIR)/oci/liboci.a
@@ -60,7 +62,7 @@ LXC_LIB  := $(BUILDDIR)/lxc/liblxc-front.a
         uninstall clean format lint rig
 .DEFAULT_GOAL := all
 
-all: $(OCI_BIN) $(LXC_BIN) $(RIG_BIN)
+all: $(OCI_BIN) $(LXC_BIN) $(RIG_BIN) $(HOSTILE_BIN)
 
 $(BUILDDIR)/%.o: %.c $(wildcard hook/*.h oci/*.h lxc/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
@@ -91,6 +93,10 @@ $(LXC_BIN): $(call obj,lxc/main.c) $(LXC_LIB) $(HOOK_LIB)
 $(RIG_BIN): $(call obj,$(RIG_SRC)) $(HOOK_LIB)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(HOSTILE_BIN): $(call obj,tests/rig/hostile-systemd.c)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null)
 
 # Unit tests include the front ends' headers too.
 $(BUILDDIR)/tests/unit/%.o: override CFLAGS += -Ioci -Ilxc
@@ -159,4 +165,4 @@ format:
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --suppress=memleak --suppress=resourceLeak \
-	  --inline-suppr -Ihook $(HOOK_SRC) $(OCI_SRC) $(LXC_SRC) $(RIG_SRC)
+	  --inline-suppr -Ihook $(HOOK_SRC) $(OCI_SRC) $(LXC_SRC) $(RIG_SRC) tests/rig/hostile-systemd.c

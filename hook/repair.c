@@ -67,7 +67,9 @@ static void repair_done(Repair *rp) {
         }
         free(rp->units);
         stash_close(&rp->stash);
-        sd_bus_flush_close_unref(rp->bus);
+        /* Without a flush: everything we wait for was answered, and a peer that stops reading
+         * must not hold us past the deadline. */
+        sd_bus_close_unref(rp->bus);
 }
 
 _printf_(3, 4)

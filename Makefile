@@ -23,6 +23,11 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototy
             -Wmissing-include-dirs -Wimplicit-fallthrough -Wnull-dereference \
             -Wno-unused-parameter
 HARDENING := -fstack-protector-strong -fstack-clash-protection -fPIE -D_FORTIFY_SOURCE=2
+ifeq ($(FAULT_INJECTION),1)
+  # The test build: stop points for the tests that kill a run half-way. Never installed.
+  BUILDDIR  := build/test-bin
+  FAULT_CFLAGS := -DAUTOFS_RESTORE_HOOK_FAULT_INJECTION
+endif
 ifeq ($(SANITIZE),1)
   BUILDDIR  := build-asan
   OPTFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -33,7 +38,7 @@ else
 endif
 
 CFLAGS   ?= $(OPTFLAGS)
-override CFLAGS += -std=gnu11 $(WARNINGS) $(HARDENING) -DVERSION='"$(VERSION)"' \
+override CFLAGS += -std=gnu11 $(WARNINGS) $(HARDENING) $(FAULT_CFLAGS) -DVERSION='"$(VERSION)"' \
                    -DSYSCONFDIR='"$(SYSCONFDIR)"' -D_GNU_SOURCE -Ihook \
                    $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 override LDFLAGS += -pie -Wl,-z,relro -Wl,-z,now -Wl,--as-needed $(SAN_LDFLAGS)
@@ -59,10 +64,18 @@ OCI_LIB  := $(BUILDDIR)/oci/liboci.a
 LXC_LIB  := $(BUILDDIR)/lxc/liblxc-front.a
 
 .PHONY: all deps check check-unit check-sanitize check-integration demo bench install \
-        uninstall clean format lint rig
+        uninstall clean format lint rig test-bin
 .DEFAULT_GOAL := all
 
 all: $(OCI_BIN) $(LXC_BIN) $(RIG_BIN) $(HOSTILE_BIN)
+ifneq ($(FAULT_INJECTION),1)
+all: test-bin
+endif
+
+# The hooks with fault injection, for the tests only: build/test-bin/.
+test-bin:
+	@$(MAKE) --no-print-directory FAULT_INJECTION=1 build/test-bin/oci-autofs-restore \
+	  build/test-bin/lxc-autofs-restore
 
 $(BUILDDIR)/%.o: %.c $(wildcard hook/*.h oci/*.h lxc/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "record.h"
 #include "repair.h"
+#include "stash.h"
 #include "worker.h"
 
 static ExitStatus refuse(pid_t pid, int r) {
@@ -34,6 +35,7 @@ ExitStatus repair_container(pid_t pid, const RepairOptions *o) {
         _cleanup_free_ char *output = NULL;
         usec_t deadline = now_usec(CLOCK_MONOTONIC) + o->timeout;
         Record previous = {};
+        char stash_name[STASH_NAME_SIZE];
         RepairRequest req = { .options = o, .previous = &previous };
         int r;
 
@@ -52,6 +54,21 @@ ExitStatus repair_container(pid_t pid, const RepairOptions *o) {
                 return EXIT_STATUS_UNITS_FAILED;
         if (record_read(record_fd, &previous) < 0)
                 log_warning("The record of earlier runs is unreadable; repairing everything.");
+
+        /* The stash's name is random and on the host before the run can put a tree there, so
+         * that the next run finds it even if this one is killed, and trusts nothing else the
+         * container put into its /run. */
+        if (!o->dry_run) {
+                r = stash_name_new(stash_name);
+                if (r >= 0)
+                        r = record_add_stash(&previous, stash_name);
+                if (r >= 0)
+                        r = record_write(record_fd, &previous);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot record a stash (%m); trees set aside are held only by the worker.");
+                else
+                        req.stash_name = stash_name;
+        }
 
         r = worker_run(&c, deadline, repair_in_container, &req, &output);
         record_done(&previous);

@@ -40,6 +40,27 @@ int record_add(Record *r, const char *unit, const AutofsIdentity *autofs) {
         return 0;
 }
 
+bool stash_name_is_valid(const char *name) {
+        const char *hex = name + strlen(STASH_NAME_PREFIX);
+
+        if (strncmp(name, STASH_NAME_PREFIX, strlen(STASH_NAME_PREFIX)) != 0 ||
+            strlen(hex) != STASH_NAME_SIZE - sizeof STASH_NAME_PREFIX)
+                return false;
+        return strspn(hex, "0123456789abcdef") == strlen(hex);
+}
+
+int record_add_stash(Record *r, const char *name) {
+        if (!stash_name_is_valid(name))
+                return -EINVAL;
+        for (size_t i = 0; i < r->n_stashes; i++)
+                if (strcmp(r->stashes[i], name) == 0)
+                        return 0;
+        if (r->n_stashes >= RECORD_MAX_STASHES)
+                return -E2BIG;
+        strcpy(r->stashes[r->n_stashes++], name);
+        return 0;
+}
+
 const AutofsIdentity *record_lookup(const Record *r, const char *unit) {
         for (size_t i = 0; i < r->n; i++)
                 if (strcmp(r->entries[i].unit, unit) == 0)
@@ -67,7 +88,10 @@ int record_parse(const char *text, Record *ret) {
                 if (len > 0 && len < sizeof buf) {
                         memcpy(buf, line, len);
                         buf[len] = '\0';
-                        if (sscanf(buf, "%d %llu %llu %255s%n", &mnt_id, &dev, &ino, unit, &k) == 4 &&
+                        if (strncmp(buf, "stash ", 6) == 0) {
+                                /* An unknown or surplus name is dropped like a damaged line. */
+                                (void) record_add_stash(&r, buf + 6);
+                        } else if (sscanf(buf, "%d %llu %llu %255s%n", &mnt_id, &dev, &ino, unit, &k) == 4 &&
                             buf[k] == '\0' && unit_name_is_valid(unit, ".automount")) {
                                 AutofsIdentity id = { mnt_id, dev, ino };
                                 k = record_add(&r, unit, &id);
@@ -111,6 +135,8 @@ int record_format(const Record *r, char **ret_text, size_t *ret_size) {
                 fprintf(f, "%d %" PRIu64 " %" PRIu64 " %s\n", r->entries[i].autofs.mnt_id,
                         r->entries[i].autofs.dev, r->entries[i].autofs.pipe_ino,
                         r->entries[i].unit);
+        for (size_t i = 0; i < r->n_stashes; i++)
+                fprintf(f, "stash %s\n", r->stashes[i]);
         if (fclose(f) != 0) {
                 free(text);
                 return -ENOMEM;

@@ -17,6 +17,7 @@ typedef enum RepairResult {
 typedef struct RepairRequest {
         const RepairOptions *options;
         const Record *previous; /* what earlier runs for this container recorded */
+        const char *stash_name; /* this run's stash, already in the record; NULL: none */
 } RepairRequest;
 
 /* The first line of the worker's output when it has a new record for the caller to keep; the

@@ -147,10 +147,12 @@ teardown() {
         ((SECONDS - start < 20))
 }
 
-# Runs the hook until the worker stops itself at POINT; sets HOOK_PID and WORKER_PID.
+# Runs the test build of the hook until the worker stops itself at POINT; sets HOOK_PID and
+# WORKER_PID.
 start_hook_stopped_at() {
         local point=$1 i state
-        AUTOFS_RESTORE_HOOK_STOP_AT=$point "$REPAIR_HOOK" --pid "$CT_PID" \
+        [[ -x $REPAIR_HOOK_FAULT ]] || fail "$REPAIR_HOOK_FAULT not built (make)"
+        AUTOFS_RESTORE_HOOK_STOP_AT=$point "$REPAIR_HOOK_FAULT" --pid "$CT_PID" \
                 >"$BATS_TEST_TMPDIR/hook.log" 2>&1 &
         HOOK_PID=$!
         for ((i = 0; i < 200; i++)); do
@@ -173,7 +175,7 @@ start_hook_stopped_at() {
         start_hook_stopped_at restarted
         # The originals are gone from their places and live on in the stash only.
         [[ $(top_mount "$CT_PID" /srv/a1) != "$(grep '^/srv/a1=' <<<"$tops_before" | cut -d= -f2)" ]]
-        grep -q ' /run/autofs-restore-hook/srv-a1.automount ' "/proc/$CT_PID/mountinfo"
+        grep -Eq ' /run/autofs-restore-hook\.[0-9a-f]{16}/srv-a1\.automount ' "/proc/$CT_PID/mountinfo"
         kill -KILL "$WORKER_PID" "$HOOK_PID"
         wait "$HOOK_PID" || true
 
@@ -184,6 +186,29 @@ start_hook_stopped_at() {
         files_intact "$NAME"
         assert_equal "$(tops_of "$CT_PID")" "$tops_before"
         no_leftovers_in "$CT_PID"
+}
+
+@test "recovery keeps what users wrote to the new filesystem since the interrupted run" {
+        boot "$NAME"
+        write_files "$NAME"
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        start_hook_stopped_at restarted
+        kill -KILL "$WORKER_PID" "$HOOK_PID"
+        wait "$HOOK_PID" || true
+        STOPPED_PIDS=
+        # The restarted automount serves a new, empty tmpfs: someone works on it.
+        ct_sh "$NAME" "echo 'new data' > /srv/a1/newfile" || fail "cannot write to the new /srv/a1"
+
+        run "$REPAIR_HOOK" --pid "$CT_PID"
+        echo "$output"
+        assert_success
+        assert_output --partial "srv-a1.automount (/srv/a1): a tmpfs was mounted there meanwhile; it may hold new data and is kept, under the original."
+        assert_output --partial "set aside by an interrupted run, put back"
+        files_intact "$NAME"
+        no_leftovers_in "$CT_PID"
+        # Under the original lies the new filesystem, with its file.
+        nsenter -t "$CT_PID" -m umount /srv/a1
+        assert_equal "$(nsenter -t "$CT_PID" -m cat /srv/a1/newfile)" "new data"
 }
 
 @test "a run killed right after setting trees aside loses nothing" {
@@ -204,6 +229,25 @@ start_hook_stopped_at() {
         files_intact "$NAME"
         assert_equal "$(tops_of "$CT_PID")" "$tops_before"
         no_leftovers_in "$CT_PID"
+}
+
+@test "the installed hook ignores AUTOFS_RESTORE_HOOK_STOP_AT" {
+        dest=$BATS_TEST_TMPDIR/install
+        make -C "$RIG_TOP" --no-print-directory install DESTDIR="$dest" PREFIX=/usr >/dev/null
+        for b in oci-autofs-restore lxc-autofs-restore; do
+                ! grep -aq AUTOFS_RESTORE_HOOK_STOP_AT "$dest/usr/bin/$b" ||
+                        fail "the installed $b knows the stop points"
+        done
+        boot "$NAME"
+        write_files "$NAME"
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        run timeout 60 env AUTOFS_RESTORE_HOOK_STOP_AT=set-aside "$dest/usr/bin/oci-autofs-restore" \
+                --pid "$CT_PID" --timeout 20
+        assert_success
+        refute_output --partial "Stopping at"
+        assert_output --partial "9 repaired, 0 failed"
+        all_answer "$CT_PID"
+        files_intact "$NAME"
 }
 
 @test "a container that dies during the repair ends the run at once" {

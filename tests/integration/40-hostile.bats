@@ -11,7 +11,7 @@ HOSTILE=$RIG_TOP/build/hostile-systemd
 HOSTILE_IN_CT=/usr/local/sbin/hostile-systemd
 
 setup() {
-        rig_require
+        rig_require autofs-break
         [[ -x $HOSTILE ]] || rig_unavailable "$HOSTILE not built (make)"
         NAME=$(rig_name)
         CT_PID=
@@ -189,4 +189,62 @@ echo "hook processes seen: $found, ways out: $escapes"
         assert_output --partial "srv-a1.automount (/srv/a1): FAILED: the autofs at Where was not re-created"
         file_intact
         no_leftovers_in "$CT_PID"
+}
+
+@test "a symlink, file or FIFO at a stash name does not switch the stash off" {
+        boot "$NAME"
+        write_files "$NAME"
+        for kind in symlink file fifo; do
+                nsenter -t "$CT_PID" -m rm -rf /run/autofs-restore-hook
+                case $kind in
+                symlink) nsenter -t "$CT_PID" -m ln -s /etc /run/autofs-restore-hook ;;
+                file) nsenter -t "$CT_PID" -m sh -c 'echo data > /run/autofs-restore-hook' ;;
+                fifo) nsenter -t "$CT_PID" -m mkfifo /run/autofs-restore-hook ;;
+                *) fail "$kind" ;;
+                esac
+                "$REPAIR_BREAK" --pid "$CT_PID" >/dev/null
+                # Stopped with the trees set aside: they are in a stash of the run's own.
+                AUTOFS_RESTORE_HOOK_STOP_AT=set-aside "$REPAIR_HOOK_FAULT" --pid "$CT_PID" \
+                        >"$BATS_TEST_TMPDIR/hook.log" 2>&1 &
+                HOOK_PID=$!
+                for ((i = 0; i < 200; i++)); do
+                        worker=$(rig_child_of "$HOOK_PID") || worker=
+                        [[ -n $worker && $(rig_proc_state "$worker") == T* ]] && break
+                        sleep 0.05
+                done
+                grep -Eq ' /run/autofs-restore-hook\.[0-9a-f]{16}/srv-a1\.automount ' "/proc/$CT_PID/mountinfo" ||
+                        fail "$kind: no tree in a stash: $(cat "$BATS_TEST_TMPDIR/hook.log")"
+                kill -CONT "$worker"
+                status=0
+                wait "$HOOK_PID" || status=$?
+                HOOK_PID=
+                cat "$BATS_TEST_TMPDIR/hook.log"
+                assert_equal "$status" 0
+                ! grep -q "held only by this process" "$BATS_TEST_TMPDIR/hook.log" || fail "$kind: the stash was switched off"
+                grep -q "9 repaired, 0 failed" "$BATS_TEST_TMPDIR/hook.log"
+                files_intact "$NAME"
+                no_leftovers_in "$CT_PID"
+        done
+        # What the container made is left as it was.
+        [[ $(nsenter -t "$CT_PID" -m stat -c %F /run/autofs-restore-hook) == fifo ]]
+}
+
+@test "trees in a stash-like directory the container made are not mounted by the hook" {
+        boot "$NAME"
+        write_files "$NAME"
+        tops_before=$(tops_of "$CT_PID")
+        for dir in /run/autofs-restore-hook /run/autofs-restore-hook.0123456789abcdef; do
+                nsenter -t "$CT_PID" -m sh -c "mkdir -p -m 0700 $dir/srv-a1.automount && chmod 0700 $dir &&
+                        mount -t tmpfs planted $dir/srv-a1.automount && echo planted > $dir/srv-a1.automount/file"
+        done
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        run "$REPAIR_HOOK" --pid "$CT_PID"
+        echo "$output"
+        assert_success
+        refute_output --partial "set aside by an interrupted run"
+        assert_output --partial "9 repaired, 0 failed"
+        files_intact "$NAME"
+        assert_equal "$(tops_of "$CT_PID")" "$tops_before"
+        # The planted mounts are still where the container put them.
+        assert_equal "$(grep -c ' planted ' "/proc/$CT_PID/mountinfo")" 2
 }

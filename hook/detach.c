@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +12,33 @@
 #include "fd-util.h"
 #include "io-util.h"
 #include "log.h"
+
+/* libsystemd caches the socket sd_journal_send() uses and never checks it again: closing it
+ * would send journal lines to whatever later gets its number. The hook opens no other datagram
+ * socket, so the one AF_UNIX datagram socket among our fds is libsystemd's. */
+static int find_journal_socket(void) {
+        struct dirent *de;
+        int found = -ENOENT;
+        DIR *d;
+
+        d = opendir("/proc/self/fd");
+        if (!d)
+                return -errno;
+        while (found < 0 && (de = readdir(d))) {
+                int fd = atoi(de->d_name), v;
+                socklen_t len = sizeof v;
+
+                if (de->d_name[0] == '.' || fd <= STDERR_FILENO || fd == dirfd(d))
+                        continue;
+                if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) < 0 || v != AF_UNIX)
+                        continue;
+                len = sizeof v;
+                if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) == 0 && v == SOCK_DGRAM)
+                        found = fd;
+        }
+        (void) closedir(d);
+        return found;
+}
 
 /* The worker's set-up; on success it tells the caller its PID, otherwise -errno. */
 static int worker_setup(int keep_fd, int report_fd, const char *log_file) {
@@ -21,7 +50,7 @@ static int worker_setup(int keep_fd, int report_fd, const char *log_file) {
         r = stdio_to_dev_null();
         if (r < 0)
                 return r;
-        r = close_all_fds_except(3, (const int[]) { keep_fd, report_fd }, 2);
+        r = close_all_fds_except(3, (const int[]) { keep_fd, report_fd, find_journal_socket() }, 3);
         if (r < 0)
                 return r;
         if (chdir("/") < 0)

@@ -49,10 +49,18 @@ ExitStatus repair_container(pid_t pid, const RepairOptions *o) {
                 log_set_context(ctx);
         }
 
-        record_fd = record_open_locked(o->state_dir ?: DEFAULT_STATE_DIR, &c, deadline);
-        if (record_fd < 0)
-                return EXIT_STATUS_UNITS_FAILED;
-        if (record_read(record_fd, &previous) < 0)
+        if (o->dry_run) {
+                /* A plan changes nothing on the host either: no state directory, no pruning,
+                 * no lock; an existing record is only read. */
+                record_fd = record_open_readonly(o->state_dir ?: DEFAULT_STATE_DIR, &c);
+                if (record_fd < 0 && record_fd != -ENOENT)
+                        log_warning_errno(record_fd, "Cannot read the record of earlier runs (%m); planning as if there were none.");
+        } else {
+                record_fd = record_open_locked(o->state_dir ?: DEFAULT_STATE_DIR, &c, deadline);
+                if (record_fd < 0)
+                        return EXIT_STATUS_UNITS_FAILED;
+        }
+        if (record_fd >= 0 && record_read(record_fd, &previous) < 0)
                 log_warning("The record of earlier runs is unreadable; repairing everything.");
 
         /* The stash's name is random and on the host before the run can put a tree there, so
@@ -72,7 +80,7 @@ ExitStatus repair_container(pid_t pid, const RepairOptions *o) {
 
         r = worker_run(&c, deadline, repair_in_container, &req, &output);
         record_done(&previous);
-        if (r >= 0 && output && strncmp(output, REPAIR_RECORD_HEADER, strlen(REPAIR_RECORD_HEADER)) == 0) {
+        if (r >= 0 && !o->dry_run && output && strncmp(output, REPAIR_RECORD_HEADER, strlen(REPAIR_RECORD_HEADER)) == 0) {
                 Record next = {};
                 int k;
 

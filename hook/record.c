@@ -200,6 +200,19 @@ static void prune_stale_records(int dir_fd) {
         closedir(d);
 }
 
+int record_open_readonly(const char *state_dir, const Container *c) {
+        _cleanup_close_ int dir_fd = -EBADF;
+        char name[64];
+        int fd;
+
+        dir_fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir_fd < 0)
+                return -errno;
+        snprintf(name, sizeof name, "%d-%" PRIu64 ".record", (int) c->pid, c->start_time);
+        fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
 int record_open_locked(const char *state_dir, const Container *c, usec_t deadline) {
         _cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
         char name[64];
@@ -211,7 +224,7 @@ int record_open_locked(const char *state_dir, const Container *c, usec_t deadlin
         if (dir_fd < 0)
                 return log_error_errno(errno, "Failed to open %s: %m", state_dir);
         if (fstat(dir_fd, &st) < 0)
-                return -errno;
+                return log_error_errno(errno, "Failed to inspect %s: %m", state_dir);
         if (st.st_uid != geteuid() || (st.st_mode & 0022))
                 return log_error_errno(SYNTHETIC_ERRNO(EPERM),
                                        "%s is writable by others; refusing to keep state there.",

@@ -48,6 +48,10 @@ void record_done(Record *r);
  * (-ETIMEDOUT). Removes records of containers that are gone. */
 int record_open_locked(const char *state_dir, const Container *c, usec_t deadline);
 
+/* Opens the record of this container for reading only, for --dry-run: creates, prunes and locks
+ * nothing. -ENOENT if there is none. */
+int record_open_readonly(const char *state_dir, const Container *c);
+
 int record_read(int fd, Record *ret);
 int record_write(int fd, const Record *r);
 /* The text record_write() writes and record_parse() reads. */

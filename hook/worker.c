@@ -90,6 +90,13 @@ _noreturn_ static void worker_main(const Container *host_view, usec_t deadline, 
         /* A host file the container could reopen through /proc/PID/fd/N. */
         log_close_file();
         (void) signal(SIGPIPE, SIG_IGN);
+        /* A Ctrl-C or a process-group kill meant for the hook must not stop us between taking
+         * trees away and putting them back; every wait of ours ends at the deadline anyway,
+         * also when the hook that would kill us there is gone. */
+        (void) signal(SIGINT, SIG_IGN);
+        (void) signal(SIGTERM, SIG_IGN);
+        (void) signal(SIGHUP, SIG_IGN);
+        (void) signal(SIGQUIT, SIG_IGN);
 
         /* Non-dumpable before we join anything: our /proc/PID files become root's and
          * ptrace_may_access() wants CAP_SYS_PTRACE in our user namespace. That stops a container

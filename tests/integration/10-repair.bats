@@ -76,8 +76,10 @@ teardown() {
         "$REPAIR_BREAK" --pid "$CT_PID"
         table=$(cat "/proc/$CT_PID/mountinfo")
 
-        run "$REPAIR_HOOK" --pid "$CT_PID" --dry-run
+        run "$REPAIR_HOOK" --pid "$CT_PID" --dry-run --state-dir "$BATS_TEST_TMPDIR/state"
         assert_success
+        # Nothing on the host either: no state directory, no record, no lock.
+        [[ ! -e $BATS_TEST_TMPDIR/state ]] || fail "--dry-run made $BATS_TEST_TMPDIR/state"
         assert_output --partial "srv-a1.automount (/srv/a1): would restart"
         assert_output --partial "would set aside tmpfs"
         assert_equal "$(cat "/proc/$CT_PID/mountinfo")" "$table"
@@ -209,6 +211,36 @@ start_hook_stopped_at() {
         # Under the original lies the new filesystem, with its file.
         nsenter -t "$CT_PID" -m umount /srv/a1
         assert_equal "$(nsenter -t "$CT_PID" -m cat /srv/a1/newfile)" "new data"
+}
+
+@test "a Ctrl-C to the hook's process group after the restart takes no tree with it" {
+        boot "$NAME"
+        write_files "$NAME"
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        tops_before=$(tops_of "$CT_PID")
+        # A process group of its own, as a terminal would give it.
+        AUTOFS_RESTORE_HOOK_STOP_AT=restarted setsid "$REPAIR_HOOK_FAULT" --pid "$CT_PID" \
+                >"$BATS_TEST_TMPDIR/hook.log" 2>&1 &
+        HOOK_PID=$!
+        for ((i = 0; i < 200; i++)); do
+                WORKER_PID=$(rig_child_of "$HOOK_PID") || WORKER_PID=
+                [[ -n $WORKER_PID && $(rig_proc_state "$WORKER_PID") == T* ]] && break
+                sleep 0.05
+        done
+        [[ $(rig_proc_state "$WORKER_PID") == T* ]] || fail "the worker did not stop"
+        STOPPED_PIDS="$HOOK_PID $WORKER_PID"
+        kill -INT -- "-$HOOK_PID"
+        kill -CONT "$WORKER_PID"
+        wait "$HOOK_PID" || true
+        for ((i = 0; i < 100; i++)); do
+                [[ -d /proc/$WORKER_PID ]] || break
+                sleep 0.1
+        done
+        [[ ! -d /proc/$WORKER_PID ]] || fail "the worker is still there"
+        STOPPED_PIDS=
+        files_intact "$NAME"
+        assert_equal "$(tops_of "$CT_PID")" "$tops_before"
+        no_leftovers_in "$CT_PID"
 }
 
 @test "a run killed right after setting trees aside loses nothing" {

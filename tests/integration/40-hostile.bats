@@ -248,3 +248,24 @@ echo "hook processes seen: $found, ways out: $escapes"
         # The planted mounts are still where the container put them.
         assert_equal "$(grep -c ' planted ' "/proc/$CT_PID/mountinfo")" 2
 }
+
+@test "--name in the LXC front end ignores a container process titled like an LXC monitor" {
+        boot "$NAME" --init "sleep infinity"
+        timeout 10 runc exec -d "$NAME" bash -c 'exec -a "[lxc monitor] /var/lib/lxc arhspoof40" sleep 600' </dev/null
+        for ((i = 0; i < 100; i++)); do
+                pgrep -f '^\[lxc monitor\] /var/lib/lxc arhspoof40' >/dev/null && break
+                sleep 0.05
+        done
+        pgrep -f '^\[lxc monitor\] /var/lib/lxc arhspoof40' >/dev/null || fail "the fake monitor did not start"
+        run "$RIG_TOP/build/lxc-autofs-restore" --name arhspoof40
+        echo "$output"
+        assert_failure
+        assert_output --partial "No running container named 'arhspoof40'"
+}
+
+@test "a FIFO in place of the configuration file does not hang the hook" {
+        mkfifo "$BATS_TEST_TMPDIR/conf"
+        run timeout 10 env AUTOFS_RESTORE_HOOK_CONFIG="$BATS_TEST_TMPDIR/conf" "$REPAIR_HOOK" --pid 1
+        assert_failure 2
+        assert_output --partial "not a regular file"
+}

@@ -54,6 +54,8 @@ typedef struct Repair {
         Stash stash;
         const char *stash_name;
         Record kept;            /* stashes that still hold trees, for the next run */
+        bool recovered;         /* the recorded stashes were looked at */
+        bool record_written;
         UnitRepair *units;
         size_t n_units;
 } Repair;
@@ -269,6 +271,7 @@ finish:
  * Only stashes the host-side record names are looked at: anything else in the container's /run
  * was made by the container. */
 static void recover_stash(Repair *rp, const Record *previous) {
+        rp->recovered = true;
         for (size_t i = 0; i < previous->n_stashes; i++)
                 if (!streq_ptr(previous->stashes[i], rp->stash_name))
                         recover_one_stash(rp, previous->stashes[i]);
@@ -498,6 +501,7 @@ static int write_record(Repair *rp, const Record *previous, bool full) {
         Record r = {};
         int k = 0;
 
+        rp->record_written = true;
         if (rp->worker->output_fd < 0)
                 return 0;
         for (size_t i = 0; !full && i < previous->n && k >= 0; i++)
@@ -515,6 +519,10 @@ static int write_record(Repair *rp, const Record *previous, bool full) {
                 (void) record_add_stash(&rp->kept, rp->stash_name);
         for (size_t i = 0; i < rp->kept.n_stashes && k >= 0; i++)
                 k = record_add_stash(&r, rp->kept.stashes[i]);
+        /* Stashes of interrupted runs that this run did not get to look at stay recorded. */
+        for (size_t i = 0; !rp->recovered && i < previous->n_stashes && k >= 0; i++)
+                if (!streq_ptr(previous->stashes[i], rp->stash_name))
+                        k = record_add_stash(&r, previous->stashes[i]);
         if (k >= 0)
                 k = record_format(&r, &text, &size);
         if (k >= 0)
@@ -567,7 +575,8 @@ int repair_in_container(const Worker *w, void *userdata) {
         if (!is_systemd_running()) {
                 log_notice("PID 1 of the container (%s) is not systemd; nothing to do.",
                            w->container->comm);
-                return REPAIR_RESULT_NOT_SYSTEMD;
+                result = REPAIR_RESULT_NOT_SYSTEMD;
+                goto finish;
         }
 
         /* Keep a fifth of the time, at most 2 s, for putting trees back whatever systemd does. */
@@ -608,9 +617,6 @@ int repair_in_container(const Worker *w, void *userdata) {
                         log_info("%zu automount unit(s): nothing to repair.", rp.n_units);
                 result = failed > 0 ? REPAIR_RESULT_SOME_FAILED :
                          pending > 0 ? REPAIR_RESULT_REPAIRED : REPAIR_RESULT_NOTHING_TO_DO;
-                /* The stash names recorded for this run and for interrupted ones are settled. */
-                if (!rp.options->dry_run && write_record(&rp, record, false) < 0)
-                        log_warning("Failed to record the run.");
                 goto finish;
         }
 
@@ -690,6 +696,10 @@ int repair_in_container(const Worker *w, void *userdata) {
         result = failed > 0 ? REPAIR_RESULT_SOME_FAILED : REPAIR_RESULT_REPAIRED;
 
 finish:
+        /* However the run ended, the record names what is still in stashes, and no longer
+         * this run's stash if it holds nothing. */
+        if (!rp.options->dry_run && !rp.record_written && write_record(&rp, record, false) < 0)
+                log_warning("Failed to record the run.");
         repair_done(&rp);
         return result;
 }

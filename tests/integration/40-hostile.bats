@@ -9,6 +9,7 @@ load repair_helper
 
 HOSTILE=$RIG_TOP/build/hostile-systemd
 HOSTILE_IN_CT=/usr/local/sbin/hostile-systemd
+LXC_HOOK=${ARH_LXC_HOOK:-$RIG_TOP/build/lxc-autofs-restore}
 
 setup() {
         rig_require autofs-break
@@ -257,7 +258,7 @@ echo "hook processes seen: $found, ways out: $escapes"
                 sleep 0.05
         done
         pgrep -f '^\[lxc monitor\] /var/lib/lxc arhspoof40' >/dev/null || fail "the fake monitor did not start"
-        run "$RIG_TOP/build/lxc-autofs-restore" --name arhspoof40
+        run "$LXC_HOOK" --name arhspoof40
         echo "$output"
         assert_failure
         assert_output --partial "No running container named 'arhspoof40'"

@@ -252,11 +252,12 @@ typedef struct Monitor {
         char lxcpath[4096];
 } Monitor;
 
-/* Every process titled "[lxc monitor] LXCPATH NAME" that runs as our own user, in our own mount
- * and PID namespaces: a process of another user could give itself any title, and so could root
- * of a container without a user namespace, which runs as uid 0 too but not in our namespaces. */
+/* Every process titled "[lxc monitor] LXCPATH NAME" that runs as our own user, in our own PID
+ * and user namespaces: a process of another user could give itself any title, and so could root
+ * of a container without a user namespace, which runs as uid 0 too but in the container's PID
+ * namespace. (Not the mount namespace: LXC often runs in one of its own, e.g. under LXD.) */
 static bool same_namespaces_as_us(int proc_fd) {
-        static const char *const names[] = { "ns/mnt", "ns/pid" };
+        static const char *const names[] = { "ns/pid", "ns/user" };
         struct stat ours, theirs;
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {

@@ -345,7 +345,7 @@ static bool job_succeeded(Repair *rp, UnitRepair *u) {
         }
         /* "done" says the job ran, not that the unit is up. */
         r = systemd_get_unit_property(rp->bus, u->object_path, "org.freedesktop.systemd1.Unit",
-                                      "ActiveState", rp->worker->deadline, &state);
+                                      "ActiveState", rp->soft_deadline, &state);
         if (r < 0) {
                 unit_set(u, UNIT_FAILED, "cannot read ActiveState after the restart: %s", strerror(-r));
                 return false;

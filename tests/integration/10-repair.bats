@@ -133,6 +133,26 @@ teardown() {
         no_leftovers_in "$CT_PID"
 }
 
+@test "a process blocked before the repair is reported by its host PID" {
+        boot "$NAME"
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        # Blocked on the old autofs: a restart helps only new accesses.
+        start_blocked_access "$CT_PID" /srv/a5
+        run "$REPAIR_HOOK" --pid "$CT_PID"
+        assert_success
+        assert_output --partial "9 automount unit(s): 9 repaired, 0 failed, 0 not touched."
+        assert_output --partial "1 process(es) of the container still wait on an automount from before the repair (host PIDs $BLOCKED_PID); only new accesses are repaired."
+        assert_equal "$(rig_proc_state "$BLOCKED_PID")" "D autofs_wait"
+        rig_automount_answers "$CT_PID" /srv/a5 3
+        kill_blocked_access "$BLOCKED_PID"
+
+        # Nothing blocked: nothing reported.
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        run "$REPAIR_HOOK" --pid "$CT_PID"
+        assert_success
+        refute_output --partial "still wait on an automount"
+}
+
 @test "ten restores in a row are each repaired" {
         boot "$NAME"
         write_files "$NAME"

@@ -6,6 +6,8 @@
 #   make check-package  build the Debian package, lintian it, install it into a scratch root
 #   make demo       boot a systemd container, break its automounts as a restore does, repair them
 #   make bench      benchmarks
+#   make fuzz       libFuzzer targets, each for FUZZ_SECONDS (default 60)
+#   make mutate     mutation testing of the parsing and decision modules
 #   make install    PREFIX=/usr/local DESTDIR=
 
 VERSION     := 0.1.0
@@ -66,7 +68,7 @@ OCI_LIB  := $(BUILDDIR)/oci/liboci.a
 LXC_LIB  := $(BUILDDIR)/lxc/liblxc-front.a
 
 .PHONY: all deps check check-unit check-sanitize check-package check-integration demo bench install \
-        uninstall clean format lint rig test-bin
+        uninstall clean format lint rig test-bin fuzz fuzz-build check-fuzz mutate
 .DEFAULT_GOAL := all
 
 all: $(OCI_BIN) $(LXC_BIN) $(RIG_BIN) $(HOSTILE_BIN)
@@ -131,6 +133,7 @@ check: deps
 	$(MAKE) check-unit
 	$(MAKE) check-sanitize
 	$(MAKE) check-package
+	$(MAKE) check-fuzz
 	$(MAKE) check-integration
 
 check-unit: $(UNIT_BIN)
@@ -145,6 +148,53 @@ check-package:
 
 check-integration: all
 	@tests/run-integration
+
+# Fuzzing: libFuzzer targets built with clang, ASan and UBSan, against the parsers compiled the
+# same way. The seed corpora under tests/fuzz/corpus/ are only read; what a run finds goes to
+# build-fuzz/corpus/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 3
+FUZZ_DIR     := build-fuzz
+FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+                -fno-sanitize-recover=all
+FUZZ_CFLAGS  := -std=gnu11 -Wall -Wextra -Wno-unused-parameter $(FUZZ_FLAGS) -D_GNU_SOURCE \
+                -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' -Ihook -Ioci -Ilxc \
+                $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRC))
+FUZZ_BIN     := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
+FUZZ_LIB_SRC := $(HOOK_SRC) $(filter-out oci/main.c,$(OCI_SRC)) $(filter-out lxc/main.c,$(LXC_SRC))
+FUZZ_LIB     := $(FUZZ_DIR)/libfuzz-parsers.a
+
+$(FUZZ_DIR)/%.o: %.c $(wildcard hook/*.h oci/*.h lxc/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_LIB): $(patsubst %.c,$(FUZZ_DIR)/%.o,$(FUZZ_LIB_SRC))
+	@echo "  AR      $@"
+	@$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/fuzz-%: $(FUZZ_DIR)/tests/fuzz/fuzz-%.o $(FUZZ_LIB)
+	@echo "  LD      $@"
+	@$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+.SECONDARY: $(patsubst %.c,$(FUZZ_DIR)/%.o,$(FUZZ_SRC))
+
+fuzz-build: $(FUZZ_BIN)
+
+# Each target for FUZZ_SECONDS, starting from its seeds and what earlier runs found.
+fuzz: fuzz-build
+	@tests/fuzz/run $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# A smoke run for make check: every seed, then a few seconds of fuzzing each.
+check-fuzz: fuzz-build
+	@tests/fuzz/run $(FUZZ_DIR) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+# Not part of make check: it rebuilds the tree once per mutation (minutes).
+mutate:
+	@tests/mutate/run
 
 # After deps, a new make reads pkg-config's flags, which may have been missing before.
 demo: deps
@@ -175,7 +225,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man5/autofs-restore-hook.conf.5
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 format:
 	clang-format -i hook/*.[ch] oci/*.[ch] lxc/*.[ch] tests/unit/*.[ch] tests/rig/*.[ch]

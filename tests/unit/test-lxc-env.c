@@ -189,6 +189,52 @@ static void test_names(void) {
         check(!lxc_name_is_valid(".."), "dot dot");
         check(!lxc_name_is_valid("a/b"), "slash");
         check(!lxc_name_is_valid(NULL), "NULL");
+        check(!lxc_name_is_valid(""), "empty");
+
+        /* Limits, both sides: a name of 255 bytes, a word of 64, a path of 4095. */
+        LxcHook h;
+        char name[300], word[80], path[4200], env_name[320], env_word[100], env_path[4300];
+        memset(name, 'n', sizeof name);
+        name[255] = '\0';
+        check(lxc_name_is_valid(name), "name of 255 bytes");
+        name[255] = 'n';
+        name[256] = '\0';
+        check(!lxc_name_is_valid(name), "name of 256 bytes");
+
+        memset(word, 'w', sizeof word);
+        word[64] = '\0';
+        snprintf(env_word, sizeof env_word, "LXC_HOOK_SECTION=%s", word);
+        check_int(parse(0, NULL, ENV("LXC_HOOK_VERSION=1", "LXC_HOOK_TYPE=stop", env_word, "LXC_NAME=web"), &h),
+                  0, "section of 64 bytes");
+        word[64] = 'w';
+        word[65] = '\0';
+        snprintf(env_word, sizeof env_word, "LXC_HOOK_SECTION=%s", word);
+        check_int(parse(0, NULL, ENV("LXC_HOOK_VERSION=1", "LXC_HOOK_TYPE=stop", env_word, "LXC_NAME=web"), &h),
+                  -EINVAL, "section of 65 bytes");
+        check_int(parse(0, NULL, ENV("LXC_HOOK_VERSION=1", "LXC_HOOK_TYPE=stop", "LXC_HOOK_SECTION=",
+                                     "LXC_NAME=web"), &h),
+                  -EINVAL, "empty section");
+
+        path[0] = '/';
+        memset(path + 1, 'p', sizeof path - 1);
+        path[4095] = '\0';
+        snprintf(env_path, sizeof env_path, "LXC_CONFIG_FILE=%s", path);
+        check_int(parse(0, NULL, ENV("LXC_HOOK_VERSION=1", "LXC_HOOK_TYPE=stop", "LXC_HOOK_SECTION=lxc",
+                                     "LXC_NAME=web", env_path), &h),
+                  0, "config path of 4095 bytes");
+        path[4095] = 'p';
+        path[4096] = '\0';
+        snprintf(env_path, sizeof env_path, "LXC_CONFIG_FILE=%s", path);
+        check_int(parse(0, NULL, ENV("LXC_HOOK_VERSION=1", "LXC_HOOK_TYPE=stop", "LXC_HOOK_SECTION=lxc",
+                                     "LXC_NAME=web", env_path), &h),
+                  -EINVAL, "config path of 4096 bytes");
+
+        memset(name, 'n', sizeof name);
+        name[255] = '\0';
+        snprintf(env_name, sizeof env_name, "LXC_NAME=%s", name);
+        check_int(parse(0, NULL, ENV("LXC_HOOK_VERSION=1", "LXC_HOOK_TYPE=stop", "LXC_HOOK_SECTION=lxc",
+                                     env_name), &h),
+                  0, "LXC_NAME of 255 bytes");
         check_str(lxc_action_script_name(ENV("CRTOOLS_SCRIPT_ACTION=post-resume", "LXC_NAME=web")), "web",
                   "action script: LXC_NAME inherited from lxc-checkpoint");
         check(lxc_action_script_name(ENV("CRTOOLS_SCRIPT_ACTION=post-resume")) == NULL,

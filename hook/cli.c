@@ -109,7 +109,21 @@ ExitStatus criu_action_run(const RepairOptions *o) {
                           pid_string ?: "");
                 return EXIT_STATUS_USAGE;
         }
-        return pre_resume ? rearm_container(pid, o) : repair_container(pid, o);
+        return cli_repair_pid(pid, pre_resume ? rearm_container : repair_container, o);
+}
+
+ExitStatus cli_repair_pid(pid_t pid, ExitStatus (*action)(Container *c, const RepairOptions *o),
+                          const RepairOptions *o) {
+        _cleanup_(container_close) Container c = CONTAINER_NULL;
+        int r;
+
+        /* The PID the user or CRIU gave is pinned here, and only the handle goes on. */
+        r = container_pin(pid, &c);
+        if (r < 0) {
+                container_log_refusal(pid, r);
+                return EXIT_STATUS_REFUSED;
+        }
+        return action(&c, o);
 }
 
 int cli_ensure_stdio_open(void) {

@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 
+#include "container.h"
 #include "exit-status.h"
 #include "options.h"
 
@@ -83,6 +84,11 @@ int cli_pid_option(const char *arg, int *ret);
  * would land on 0..2, which the detached worker points at /dev/null. Opens /dev/null on each
  * closed one. Call first thing. */
 int cli_ensure_stdio_open(void);
+
+/* Pins the container of a PID a front end was given (--pid, CRTOOLS_INIT_PID), refusing the
+ * host, and runs action (repair_container, rearm_container) on the handle. */
+ExitStatus cli_repair_pid(pid_t pid, ExitStatus (*action)(Container *c, const RepairOptions *o),
+                          const RepairOptions *o);
 
 /* CRIU runs action scripts with CRTOOLS_SCRIPT_ACTION set and no arguments. */
 int criu_action_requested(void);

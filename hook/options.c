@@ -13,6 +13,7 @@
 #include "fd-util.h"
 #include "log.h"
 #include "options.h"
+#include "proc-util.h"
 
 /* A config file is a handful of lines; anything larger is a mistake, not a config. */
 #define CONFIG_FILE_MAX (64 * 1024)
@@ -112,7 +113,7 @@ int parse_pid(const char *s, int *ret) {
         if (errno != 0 || *end != '\0')
                 return -EINVAL;
         /* The kernel's PID_MAX_LIMIT. */
-        if (v <= 0 || v > 4194304)
+        if (v <= 0 || v > PID_MAX_LIMIT)
                 return -ERANGE;
         *ret = (int) v;
         return 0;

@@ -103,7 +103,7 @@ int main(int argc, char **argv) {
                         return EXIT_STATUS_USAGE;
                 }
                 if (pid > 0)
-                        return repair_container(pid, &o);
+                        return cli_repair_pid(pid, repair_container, &o);
                 return lxc_repair_by_name(name, lxcpath, &o);
         }
         if (lxcpath) {

@@ -135,7 +135,7 @@ int main(int argc, char **argv) {
         log_set_max_level(o.log_level);
 
         if (pid > 0)
-                return repair_container(pid, &o);
+                return cli_repair_pid(pid, repair_container, &o);
         if (criu_action_requested())
                 return criu_action_run(&o);
         return oci_hook_run(&h, &o);

@@ -390,15 +390,15 @@ static void test_proc(void) {
         pid_t pid, init = 0;
         int len;
 
-        self_fd = proc_open(getpid());
-        check(self_fd >= 0, "proc_open(self)");
+        self_fd = proc_open_pid(getpid(), -EBADF);
+        check(self_fd >= 0, "proc_open_pid(self)");
         check_int(lxc_process_read(self_fd, getpid(), &me), 0, "read our own facts");
         check(me.pidns != 0 && me.mntns != 0 && me.exe_known, "namespaces and exe known");
         len = proc_cmdline(self_fd, buf, sizeof buf);
         check(len > 0 && strstr(buf, "test-lxc-env") != NULL, "our command line");
         check_int(proc_exe_path(self_fd, buf, sizeof buf), 0, "our exe path");
         check(strstr(buf, "test-lxc-env") != NULL, "exe path names us: %s", buf);
-        check_int(proc_open(0x3fffff), -ESRCH, "no such process");
+        check_int(proc_open_pid(0x3fffff, -EBADF), -ESRCH, "no such process");
 
         pid = fork();
         if (pid == 0) {
@@ -409,7 +409,7 @@ static void test_proc(void) {
         for (size_t i = 0; i < n; i++)
                 found = found || children[i] == pid;
         check(found, "the forked child is listed");
-        child_fd = proc_open(pid);
+        child_fd = proc_open_pid(pid, -EBADF);
         check(child_fd >= 0 && lxc_process_read(child_fd, pid, &kid) == 0, "read the child's facts");
         check(kid.pidns == me.pidns && kid.mntns == me.mntns, "child shares our namespaces");
         check(!lxc_process_is_criu_child(&me, &kid), "a plain fork is not CRIU");

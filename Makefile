@@ -24,7 +24,7 @@ PKGS        := yajl mount libsystemd
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
             -Wformat=2 -Wformat-nonliteral -Wswitch-default -Wpointer-arith -Wundef \
-            -Wmissing-include-dirs -Wimplicit-fallthrough -Wnull-dereference \
+            -Wmissing-include-dirs -Wimplicit-fallthrough -Wnull-dereference -Wswitch-enum \
             -Wno-unused-parameter
 HARDENING := -fstack-protector-strong -fstack-clash-protection -fPIE -D_FORTIFY_SOURCE=2
 ifeq ($(FAULT_INJECTION),1)
@@ -49,6 +49,7 @@ override LDFLAGS += -pie -Wl,-z,relro -Wl,-z,now -Wl,--as-needed $(SAN_LDFLAGS)
 LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 HOOK_SRC := $(sort $(wildcard hook/*.c))
+FRONT_SRC := $(sort $(wildcard front/*.c))
 OCI_SRC  := $(sort $(wildcard oci/*.c))
 LXC_SRC  := $(sort $(wildcard lxc/*.c))
 RIG_SRC  := tests/rig/autofs-break.c
@@ -57,6 +58,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
 obj = $(patsubst %.c,$(BUILDDIR)/%.o,$(1))
 
 HOOK_LIB := $(BUILDDIR)/hook/libautofs-restore.a
+FRONT_LIB := $(BUILDDIR)/front/libfront.a
 OCI_BIN  := $(BUILDDIR)/oci-autofs-restore
 LXC_BIN  := $(BUILDDIR)/lxc-autofs-restore
 RIG_BIN  := $(BUILDDIR)/autofs-break
@@ -81,12 +83,22 @@ test-bin:
 	@$(MAKE) --no-print-directory FAULT_INJECTION=1 build/test-bin/oci-autofs-restore \
 	  build/test-bin/lxc-autofs-restore
 
-$(BUILDDIR)/%.o: %.c $(wildcard hook/*.h oci/*.h lxc/*.h tests/unit/*.h)
+# Layers call downwards only: the engine (hook/) is compiled without the front-end headers, so an
+# engine file that reached up would not build.
+$(BUILDDIR)/front/%.o $(BUILDDIR)/oci/%.o $(BUILDDIR)/lxc/%.o $(BUILDDIR)/tests/%.o: \
+        override CFLAGS += -Ifront
+
+$(BUILDDIR)/%.o: %.c $(wildcard hook/*.h front/*.h oci/*.h lxc/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(HOOK_LIB): $(call obj,$(HOOK_SRC))
+	@mkdir -p $(dir $@)
+	@echo "  AR      $@"
+	@$(AR) rcs $@ $^
+
+$(FRONT_LIB): $(call obj,$(FRONT_SRC))
 	@mkdir -p $(dir $@)
 	@echo "  AR      $@"
 	@$(AR) rcs $@ $^
@@ -99,11 +111,11 @@ $(LXC_LIB): $(call obj,$(filter-out lxc/main.c,$(LXC_SRC)))
 	@echo "  AR      $@"
 	@$(AR) rcs $@ $^
 
-$(OCI_BIN): $(call obj,oci/main.c) $(OCI_LIB) $(HOOK_LIB)
+$(OCI_BIN): $(call obj,oci/main.c) $(OCI_LIB) $(FRONT_LIB) $(HOOK_LIB)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(LXC_BIN): $(call obj,lxc/main.c) $(LXC_LIB) $(HOOK_LIB)
+$(LXC_BIN): $(call obj,lxc/main.c) $(LXC_LIB) $(FRONT_LIB) $(HOOK_LIB)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -118,7 +130,7 @@ $(HOSTILE_BIN): $(call obj,tests/rig/hostile-systemd.c)
 # Unit tests include the front ends' headers too.
 $(BUILDDIR)/tests/unit/%.o: override CFLAGS += -Ioci -Ilxc
 
-$(BUILDDIR)/tests/%: $(call obj,tests/unit/%.c) $(OCI_LIB) $(LXC_LIB) $(HOOK_LIB)
+$(BUILDDIR)/tests/%: $(call obj,tests/unit/%.c) $(OCI_LIB) $(LXC_LIB) $(FRONT_LIB) $(HOOK_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -159,15 +171,15 @@ FUZZ_DIR     := build-fuzz
 FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
                 -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -std=gnu11 -Wall -Wextra -Wno-unused-parameter $(FUZZ_FLAGS) -D_GNU_SOURCE \
-                -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' -Ihook -Ioci -Ilxc \
+                -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' -Ihook -Ifront -Ioci -Ilxc \
                 $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRC))
 FUZZ_BIN     := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
-FUZZ_LIB_SRC := $(HOOK_SRC) $(filter-out oci/main.c,$(OCI_SRC)) $(filter-out lxc/main.c,$(LXC_SRC))
+FUZZ_LIB_SRC := $(HOOK_SRC) $(FRONT_SRC) $(filter-out oci/main.c,$(OCI_SRC)) $(filter-out lxc/main.c,$(LXC_SRC))
 FUZZ_LIB     := $(FUZZ_DIR)/libfuzz-parsers.a
 
-$(FUZZ_DIR)/%.o: %.c $(wildcard hook/*.h oci/*.h lxc/*.h)
+$(FUZZ_DIR)/%.o: %.c $(wildcard hook/*.h front/*.h oci/*.h lxc/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $<"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
@@ -228,11 +240,11 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 format:
-	clang-format -i hook/*.[ch] oci/*.[ch] lxc/*.[ch] tests/unit/*.[ch] tests/rig/*.[ch]
+	clang-format -i hook/*.[ch] front/*.[ch] oci/*.[ch] lxc/*.[ch] tests/unit/*.[ch] tests/rig/*.[ch]
 
 # cppcheck does not know __attribute__((cleanup)), which frees what it calls leaks; ASan's
 # leak checker in check-sanitize covers those.
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --suppress=memleak --suppress=resourceLeak \
-	  --inline-suppr -Ihook $(HOOK_SRC) $(OCI_SRC) $(LXC_SRC) $(RIG_SRC) tests/rig/hostile-systemd.c
+	  --inline-suppr -Ihook -Ifront $(HOOK_SRC) $(FRONT_SRC) $(OCI_SRC) $(LXC_SRC) $(RIG_SRC) tests/rig/hostile-systemd.c

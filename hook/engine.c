@@ -88,6 +88,7 @@ ExitStatus repair_container(Container *c, const RepairOptions *o) {
         usec_t start = now_usec(CLOCK_MONOTONIC), deadline = start + o->timeout;
         uint64_t init_ticks = 0;
         bool have_ticks;
+        int result = REPAIR_RESULT_ERROR;
         Record previous = {};
         char stash_name[STASH_NAME_SIZE];
         RepairRequest req = { .options = o, .previous = &previous };
@@ -130,7 +131,7 @@ ExitStatus repair_container(Container *c, const RepairOptions *o) {
         }
 
         have_ticks = container_init_cpu_ticks(c, &init_ticks) >= 0;
-        r = worker_run(c, deadline, repair_in_container, &req, &output);
+        r = worker_run(c, deadline, repair_in_container, &req, &result, &output);
         record_done(&previous);
         if (r >= 0 && !o->dry_run && output && strncmp(output, REPAIR_RECORD_HEADER, strlen(REPAIR_RECORD_HEADER)) == 0) {
                 Record next = {};
@@ -144,12 +145,21 @@ ExitStatus repair_container(Container *c, const RepairOptions *o) {
                 if (k < 0)
                         log_warning_errno(k, "Failed to record the repair: %m");
         }
-        if (r == REPAIR_RESULT_REPAIRED || r == REPAIR_RESULT_SOME_FAILED)
+        if (r == -ETIMEDOUT)
+                log_error("The repair did not finish within %.1f s.",
+                          (double) o->timeout / USEC_PER_SEC);
+        if (r == -EPROTO && !container_is_alive(c))
+                return refuse(c->pid, -ESRCH);
+        if (r == -EPROTO)
+                return EXIT_STATUS_REFUSED; /* the worker said why it could not join */
+        if (r >= 0 && (result == REPAIR_RESULT_REPAIRED || result == REPAIR_RESULT_SOME_FAILED))
                 (void) report_blocked_processes(c);
-        if (r == REPAIR_RESULT_SOME_FAILED || r == REPAIR_RESULT_ERROR || r < 0)
+        if (r < 0 || result == REPAIR_RESULT_SOME_FAILED || result == REPAIR_RESULT_ERROR)
                 diagnose_failure(c, have_ticks, init_ticks, start);
+        if (r < 0)
+                return EXIT_STATUS_UNITS_FAILED;
 
-        switch (r) {
+        switch ((RepairResult) result) {
         case REPAIR_RESULT_REPAIRED:
         case REPAIR_RESULT_NOTHING_TO_DO:
         case REPAIR_RESULT_NOT_SYSTEMD:
@@ -157,16 +167,8 @@ ExitStatus repair_container(Container *c, const RepairOptions *o) {
         case REPAIR_RESULT_SOME_FAILED:
         case REPAIR_RESULT_ERROR:
                 return EXIT_STATUS_UNITS_FAILED;
-        case -ETIMEDOUT:
-                log_error("The repair did not finish within %.1f s.",
-                          (double) o->timeout / USEC_PER_SEC);
-                return EXIT_STATUS_UNITS_FAILED;
-        case -EPROTO:
-                return container_is_alive(c) ? EXIT_STATUS_REFUSED : refuse(c->pid, -ESRCH);
         default:
-                if (r < 0)
-                        return EXIT_STATUS_UNITS_FAILED;
-                log_error("The worker ended with unexpected status %d.", r);
+                log_error("The worker ended with unexpected status %d.", result);
                 return EXIT_STATUS_UNITS_FAILED;
         }
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "config-file.h"
 #include "options.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

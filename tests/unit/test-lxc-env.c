@@ -39,7 +39,6 @@ static void test_version1(void) {
         check_str(h.section, "lxc", "v1: section");
         check_int(h.type, LXC_HOOK_PRE_START, "v1: type pre-start");
         check_int(h.pid, 0, "v1: no LXC_PID before the init exists");
-        check_str(h.config_file, "/var/lib/lxc/web/config", "v1: config file");
 
         check_int(parse(0, NULL,
                         ENV("LXC_HOOK_VERSION=1", "LXC_HOOK_TYPE=start-host", "LXC_HOOK_SECTION=lxc",
@@ -71,7 +70,6 @@ static void test_version0(void) {
         check_int(h.version, 0, "v0: version 0");
         check_str(h.name, "web", "v0: name from the arguments");
         check_int(h.type, LXC_HOOK_PRE_START, "v0: type pre-start");
-        check_str(h.rootfs_mount, "/mnt/r", "v0: rootfs mount");
 
         check_int(parse(5, ARGS("web", "lxc", "stop", "mnt:/proc/1/fd/4", "pid:/proc/1/fd/5"),
                         ENV("LXC_HOOK_VERSION=0", "LXC_NAME=web"), &h),
@@ -159,12 +157,12 @@ static void test_malformed(void) {
                         ENV("LXC_HOOK_TYPE=pre-start", "LXC_HOOK_SECTION=lxc", "LXC_NAME=web",
                             "LXC_CONFIG_FILE=config"),
                         &h),
-                  -EINVAL, "relative LXC_CONFIG_FILE");
+                  0, "relative LXC_CONFIG_FILE: not used, so it cannot fail the hook");
         check_int(parse(0, NULL,
                         ENV("LXC_HOOK_TYPE=pre-start", "LXC_HOOK_SECTION=lxc", "LXC_NAME=web",
                             "LXC_ROOTFS_MOUNT="),
                         &h),
-                  -EINVAL, "empty LXC_ROOTFS_MOUNT");
+                  0, "empty LXC_ROOTFS_MOUNT: not used, so it cannot fail the hook");
 
         check_int(parse(3, ARGS("web", "lxc", "pre-start"), ENV("LXC_NAME=db"), &h), -EINVAL,
                   "v0 name differs from LXC_NAME");
@@ -227,7 +225,7 @@ static void test_names(void) {
         snprintf(env_path, sizeof env_path, "LXC_CONFIG_FILE=%s", path);
         check_int(parse(0, NULL, ENV("LXC_HOOK_VERSION=1", "LXC_HOOK_TYPE=stop", "LXC_HOOK_SECTION=lxc",
                                      "LXC_NAME=web", env_path), &h),
-                  -EINVAL, "config path of 4096 bytes");
+                  0, "config path of 4096 bytes: not used, so it cannot fail the hook");
 
         memset(name, 'n', sizeof name);
         name[255] = '\0';

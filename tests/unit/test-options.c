@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "config-file.h"
 #include "options.h"
 #include "tap.h"
 

@@ -110,7 +110,6 @@ int parse_pid(const char *s, int *ret) {
         v = strtol(s, &end, 10);
         if (errno != 0 || *end != '\0')
                 return -EINVAL;
-        /* The kernel's PID_MAX_LIMIT. */
         if (v <= 0 || v > PID_MAX_LIMIT)
                 return -ERANGE;
         *ret = (int) v;

@@ -303,8 +303,9 @@ units_restarted() {
         [[ -x $OCI_HOOK_BIN ]] || rig_unavailable "$OCI_HOOK_BIN not built (make)"
         local log sleeper state start end worker fds out
         log=$BATS_TEST_TMPDIR/hook.log
-        # A process that is never restored: it never changes what it runs.
-        sleep 60 >/dev/null 2>&1 3>&- &
+        # A process that is never restored: it never changes what it runs. In a mount namespace
+        # of its own, since the hook refuses the host's before any worker exists.
+        unshare -m --propagation private sleep 60 >/dev/null 2>&1 3>&- &
         sleeper=$!
         state=$(oci_state arh-oci-worker creating "$sleeper" '{"org.autofs-restore-hook.restore":"true"}')
 

@@ -197,6 +197,16 @@ echo "hook processes seen: $found, ways out: $escapes"
                 fail "no copy at $stash/srv-a1.automount"
 }
 
+@test "a process other than the container's init serving /run/systemd/private is not talked to" {
+        boot_hostile impostor
+        run "$REPAIR_HOOK" --pid "$CT_PID" --timeout 10
+        assert_failure 1
+        assert_output --regexp "/run/systemd/private is served by PID [0-9]+, not by the container's init \(PID $CT_PID\); refusing to talk to it\."
+        refute_output --partial "repaired"
+        file_intact
+        no_leftovers_in "$CT_PID"
+}
+
 @test "a systemd that says done but re-creates nothing is not believed" {
         boot_hostile done-lie
         run "$REPAIR_HOOK" --pid "$CT_PID" --timeout 10

@@ -17,6 +17,8 @@
  *   flood       before each reply, sends FLOOD-COUNT JobRemoved signals of FLOOD-SIZE bytes
  *   slow-jobs   accepts restart jobs and never finishes them; cancels them when asked
  *   stuck-jobs  the same, but refuses to cancel them
+ *   impostor    PID 1 stays idle; another process of the container serves the socket as
+ *               systemd would (done-lie answers)
  *   done-lie    finishes restart jobs with "done" but leaves the old autofs in place
  *
  * It writes /run/hostile-systemd.ready once it listens.
@@ -51,6 +53,7 @@ typedef enum Scenario {
         SCENARIO_SLOW_JOBS,
         SCENARIO_DONE_LIE,
         SCENARIO_STUCK_JOBS,
+        SCENARIO_IMPOSTOR,
 } Scenario;
 
 static Scenario scenario;
@@ -208,7 +211,8 @@ static int reply_property(sd_bus_message *m) {
                 else
                         value = "/srv/a1";
         } else if (strcmp(property, "ActiveState") == 0)
-                value = scenario == SCENARIO_DONE_LIE ? "active" : "failed" FORGED;
+                value = scenario == SCENARIO_DONE_LIE || scenario == SCENARIO_IMPOSTOR ? "active" :
+                                                                                "failed" FORGED;
         return sd_bus_reply_method_return(m, "v", "s", value);
 }
 
@@ -228,7 +232,8 @@ static int reply_restart(sd_bus_message *m) {
         flood(sd_bus_message_get_bus(m));
         return sd_bus_emit_signal(sd_bus_message_get_bus(m), "/org/freedesktop/systemd1",
                                   "org.freedesktop.systemd1.Manager", "JobRemoved", "uoss", id, path,
-                                  unit, scenario == SCENARIO_DONE_LIE ? "done" : "failed" FORGED);
+                                  unit, scenario == SCENARIO_DONE_LIE || scenario == SCENARIO_IMPOSTOR ?
+                                  "done" : "failed" FORGED);
 }
 
 /* A waiting job of a real systemd is cancelled at once: the reply, then JobRemoved. */
@@ -316,6 +321,7 @@ int main(int argc, char **argv) {
                 [SCENARIO_STALL] = "stall", [SCENARIO_SILENT] = "silent", [SCENARIO_LIE] = "lie",
                 [SCENARIO_FLOOD] = "flood", [SCENARIO_SLOW_JOBS] = "slow-jobs",
                 [SCENARIO_STUCK_JOBS] = "stuck-jobs",
+                [SCENARIO_IMPOSTOR] = "impostor",
                 [SCENARIO_DONE_LIE] = "done-lie",
         };
         int listen_fd;
@@ -347,6 +353,10 @@ int main(int argc, char **argv) {
         /* PID 1 of a PID namespace gets no signal it has no handler for. */
         (void) signal(SIGCHLD, SIG_DFL);
         set_up_mounts();
+        /* SO_PEERCRED names the process that called listen(): here not PID 1. */
+        if (scenario == SCENARIO_IMPOSTOR && fork() > 0)
+                for (;;)
+                        pause();
         listen_fd = listen_private(scenario == SCENARIO_STALL ? 0 : 16);
         switch (scenario) {
         case SCENARIO_STALL:
@@ -359,6 +369,7 @@ int main(int argc, char **argv) {
         case SCENARIO_FLOOD:
         case SCENARIO_SLOW_JOBS:
         case SCENARIO_STUCK_JOBS:
+        case SCENARIO_IMPOSTOR:
         case SCENARIO_DONE_LIE:
         default:
                 serve(listen_fd);

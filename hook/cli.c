@@ -61,6 +61,12 @@ int cli_apply_common_option(RepairOptions *o, int opt, const char *arg) {
         case ARG_NO_REARM_PSI:
                 o->rearm_psi = false;
                 return 0;
+        case ARG_NESTED:
+                r = nested_policy_from_string(arg, &o->nested);
+                if (r < 0)
+                        return log_error_errno(r, "Invalid --nested policy '%s': expected skip, catatonic or reattach.",
+                                               arg);
+                return 0;
         case ARG_CONFIG:
                 return 0; /* read before the other options */
         case ARG_VERBOSE:

@@ -8,6 +8,7 @@
 #include "engine.h"
 #include "fd-util.h"
 #include "log.h"
+#include "nested-ns.h"
 #include "psi-rearm.h"
 #include "record.h"
 #include "repair.h"
@@ -99,6 +100,7 @@ ExitStatus rearm_container(pid_t pid, const RepairOptions *o) {
 ExitStatus repair_container(pid_t pid, const RepairOptions *o) {
         _cleanup_(container_close) Container c = CONTAINER_NULL;
         _cleanup_close_ int record_fd = -EBADF;
+        NestedNamespaces nested = NESTED_NAMESPACES_NULL;
         usec_t start = now_usec(CLOCK_MONOTONIC), deadline = start + o->timeout;
         RepairRequest req = { .options = o, .record_fd = -EBADF };
         uint64_t init_ticks = 0;
@@ -117,8 +119,14 @@ ExitStatus repair_container(pid_t pid, const RepairOptions *o) {
                 return EXIT_STATUS_UNITS_FAILED;
         req.record_fd = record_fd;
 
+        r = nested_namespaces_find(&c, &nested);
+        if (r < 0)
+                log_warning_errno(r, "Cannot list the container's mount namespaces; copies of its autofs in nested ones are not looked for: %m");
+        req.nested = &nested;
+
         have_ticks = container_init_cpu_ticks(&c, &init_ticks) >= 0;
         r = worker_run(&c, deadline, repair_in_container, &req);
+        nested_namespaces_done(&nested);
         if (r == REPAIR_RESULT_REPAIRED || r == REPAIR_RESULT_SOME_FAILED)
                 (void) report_blocked_processes(&c);
         if (r == REPAIR_RESULT_SOME_FAILED || r == REPAIR_RESULT_ERROR || r < 0)

@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "autofs-guard.h"
 #include "fd-util.h"
 #include "log.h"
 #include "mount-ops.h"
@@ -519,6 +520,43 @@ static int write_record(Repair *rp, const Record *previous) {
         return k;
 }
 
+/* Before the restart: a handle on each old autofs, so that it can be made catatonic after the
+ * restart (releasing whoever waits on it, and its copies in nested namespaces); and, with
+ * nested=skip, the units whose autofs has copies nothing would reach are left alone. */
+static void guard_units(Repair *rp, AutofsGuard *g) {
+        for (size_t i = 0; i < rp->n_units; i++) {
+                UnitRepair *u = &rp->units[i];
+
+                if (u->state == UNIT_PENDING)
+                        autofs_guard_hold(g, u->name, u->where, u->before.autofs_dev);
+        }
+        autofs_guard_scan_nested(g);
+        if (rp->options->nested != NESTED_SKIP)
+                return;
+        for (size_t i = 0; i < rp->n_units; i++) {
+                UnitRepair *u = &rp->units[i];
+                unsigned n;
+
+                if (u->state != UNIT_PENDING)
+                        continue;
+                n = autofs_guard_private_copies(g, u->before.autofs_dev);
+                if (n > 0)
+                        unit_set(u, UNIT_NOT_TOUCHED, "not touched: %u mount namespace(s) without propagation hold a copy of its autofs (nested=skip)",
+                                 n);
+        }
+}
+
+/* After the restart: every old autofs that was replaced is released. */
+static void release_units(Repair *rp, AutofsGuard *g) {
+        for (size_t i = 0; i < rp->n_units; i++) {
+                const UnitRepair *u = &rp->units[i];
+
+                if (u->state == UNIT_REPAIRED)
+                        autofs_guard_replaced(g, u->before.autofs_dev, u->after.autofs_dev);
+        }
+        (void) autofs_guard_release(g);
+}
+
 /* Tests need to kill us at exact points of the sequence: with
  * AUTOFS_RESTORE_HOOK_STOP_AT=<point> in the environment the worker stops itself there (SIGSTOP)
  * and goes on when continued. */
@@ -547,10 +585,17 @@ int repair_in_container(const Worker *w, void *userdata) {
                 .stash = STASH_NULL,
         };
         Record record = {};
+        AutofsGuard local_guard, *guard = req->guard;
         size_t pending = 0, repaired = 0, failed = 0, untouched = 0;
         _cleanup_free_ RestartJob *jobs = NULL;
         usec_t left = usec_until(w->deadline);
         int r, result;
+
+        if (!guard) {
+                autofs_guard_init(&local_guard, w, req->nested, req->options->nested,
+                                  req->options->dry_run);
+                guard = &local_guard;
+        }
 
         if (!is_systemd_running()) {
                 log_notice("PID 1 of the container (%s) is not systemd; nothing to do.",
@@ -581,6 +626,7 @@ int repair_in_container(const Worker *w, void *userdata) {
         if (!rp.options->dry_run)
                 recover_stash(&rp);
         plan_units(&rp, &record);
+        guard_units(&rp, guard);
 
         for (size_t i = 0; i < rp.n_units; i++)
                 if (rp.units[i].state == UNIT_PENDING)
@@ -656,6 +702,7 @@ int repair_in_container(const Worker *w, void *userdata) {
                 put_back(&rp, &rp.units[i]);
 
         verify_units(&rp);
+        release_units(&rp, guard);
 
         for (size_t i = 0; i < rp.n_units; i++) {
                 report_unit(&rp.units[i], false);
@@ -684,6 +731,8 @@ int repair_in_container(const Worker *w, void *userdata) {
         result = failed > 0 ? REPAIR_RESULT_SOME_FAILED : REPAIR_RESULT_REPAIRED;
 
 finish:
+        if (guard == &local_guard)
+                autofs_guard_done(&local_guard);
         record_done(&record);
         repair_done(&rp);
         return result;

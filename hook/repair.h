@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "autofs-guard.h"
+#include "nested-ns.h"
 #include "options.h"
 #include "worker.h"
 
@@ -16,6 +18,8 @@ typedef enum RepairResult {
 typedef struct RepairRequest {
         const RepairOptions *options;
         int record_fd;          /* host-side record of this container, locked; -EBADF: none */
+        const NestedNamespaces *nested; /* the container's other mount namespaces; NULL: none */
+        AutofsGuard *guard;     /* handles taken earlier (CRIU's pre-resume); NULL: taken here */
 } RepairRequest;
 
 /* The repair sequence, run by a worker inside the container (see worker.h). userdata is a

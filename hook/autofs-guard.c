@@ -47,6 +47,13 @@ static GuardedAutofs *find(const AutofsGuard *g, dev_t dev) {
         return NULL;
 }
 
+static GuardedAutofs *find_new(const AutofsGuard *g, dev_t dev) {
+        for (size_t i = 0; i < g->n; i++)
+                if (g->autofs[i].replaced && g->autofs[i].new_dev == dev)
+                        return &g->autofs[i];
+        return NULL;
+}
+
 static int control(AutofsGuard *g) {
         if (g->control_fd < 0)
                 g->control_fd = autofs_dev_open(g->worker->proc_self_fd);
@@ -388,8 +395,14 @@ static void walk_nested(AutofsGuard *g, CopyAction action) {
                         if (!streq_ptr(mnt_fs_get_fstype(fs), "autofs"))
                                 continue;
                         a = find(g, mnt_fs_get_devno(fs));
-                        if (!a)
+                        if (!a) {
+                                const GuardedAutofs *n = action == COPY_RELEASE ?
+                                                         find_new(g, mnt_fs_get_devno(fs)) : NULL;
+                                if (n)
+                                        log_info("%s (%s): %s: has the new autofs, through propagation from the main namespace; nothing to do there.",
+                                                 label(n), n->where, ns_text);
                                 continue;
+                        }
                         idx = (size_t) (a - g->autofs);
                         parent = parent_of(t, fs);
                         parse_groups(parent ? mnt_fs_get_optional_fields(parent) : NULL, &shared, &master);

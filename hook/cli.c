@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "early-repair.h"
 #include "engine.h"
 #include "log.h"
 
@@ -99,14 +100,14 @@ ExitStatus criu_action_run(const RepairOptions *o) {
         int pid, r;
 
         /* pre-resume: every task restored, none running yet; the pressure triggers go back
-         * before systemd could spin on them. post-resume: the tasks run, systemd answers. */
+         * before systemd could spin on them, and a worker takes a handle on every autofs before
+         * anything can wait on one, then repairs as soon as the tasks run. post-resume: the
+         * tasks run, systemd answers; the work is normally done by then. */
         pre_resume = streq_ptr(action, "pre-resume");
         if (!pre_resume && !streq_ptr(action, "post-resume")) {
                 log_debug("CRIU action '%s': nothing to do.", action ?: "");
                 return EXIT_STATUS_OK;
         }
-        if (pre_resume && !o->rearm_psi)
-                return EXIT_STATUS_OK;
 
         pid_string = getenv("CRTOOLS_INIT_PID");
         r = parse_pid(pid_string, &pid);
@@ -115,7 +116,10 @@ ExitStatus criu_action_run(const RepairOptions *o) {
                           pid_string ?: "");
                 return EXIT_STATUS_USAGE;
         }
-        return pre_resume ? rearm_container(pid, o) : repair_container(pid, o);
+        if (pre_resume)
+                return early_repair_start(pid, o);
+        early_repair_collect(pid, o);
+        return repair_container(pid, o);
 }
 
 int cli_ensure_stdio_open(void) {

@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 # Helpers for the repair engine's tests: containers, the mounts at each automount, files.
 
-REPAIR_HOOK=$RIG_TOP/build/oci-autofs-restore
+REPAIR_HOOK=${ARH_REPAIR_HOOK:-$RIG_TOP/build/oci-autofs-restore}
 REPAIR_BREAK=$RIG_TOP/build/autofs-break
 AUTOMOUNTS=(/srv/a1 /srv/a2 /srv/a3 /srv/a4 /srv/a5 /srv/a6 /srv/a7 /srv/a8 /proc/sys/fs/binfmt_misc)
 # Half of the automounts get a tmpfs with files on top before a restore.

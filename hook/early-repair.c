@@ -133,6 +133,7 @@ static int early_detached(void *userdata) {
 
 ExitStatus early_repair_start(pid_t pid, const RepairOptions *o) {
         _cleanup_close_pair_ int ready[2] = { -EBADF, -EBADF };
+        _cleanup_(container_close) Container c = CONTAINER_NULL;
         Early e = { .pid = pid, .options = o };
         struct pollfd p;
         char log_path[PATH_MAX], byte;
@@ -142,10 +143,18 @@ ExitStatus early_repair_start(pid_t pid, const RepairOptions *o) {
         if (o->rearm_psi)
                 (void) rearm_container(pid, o);
 
+        /* Some runtimes have CRIU run each action twice: the worker of the first run holds the
+         * record until it has repaired, which it does only once the tasks run. */
+        if (container_open(pid, &c) >= 0 && record_is_locked(o->state_dir ?: DEFAULT_STATE_DIR, &c)) {
+                log_debug("A worker already holds this container; nothing more to do at pre-resume.");
+                return EXIT_STATUS_OK;
+        }
+
         if (mkdir(o->state_dir ?: DEFAULT_STATE_DIR, 0700) < 0 && errno != EEXIST) {
                 log_warning_errno(errno, "Cannot create the state directory: %m");
                 return EXIT_STATUS_OK;
         }
+        /* A leftover of an earlier worker with this PID (the post-resume run removes it). */
         early_log_path(o, pid, log_path, sizeof log_path);
         (void) unlink(log_path);
 
@@ -163,7 +172,10 @@ ExitStatus early_repair_start(pid_t pid, const RepairOptions *o) {
 
         p = (struct pollfd) { .fd = ready[0], .events = POLLIN };
         r = poll(&p, 1, READY_TIMEOUT_MSEC);
-        if (r <= 0 || read(ready[0], &byte, 1) != 1)
+        if (r > 0 && read(ready[0], &byte, 1) == 0)
+                log_warning("The worker (PID %d) ended before it took its handles; the repair waits for post-resume.",
+                            (int) worker);
+        else if (r <= 0)
                 log_warning("The worker (PID %d) did not take its handles in time; processes that block on an automount before the repair may stay blocked.",
                             (int) worker);
         else

@@ -38,6 +38,9 @@ void record_done(Record *r);
  * (-ETIMEDOUT). Removes records of containers that are gone. */
 int record_open_locked(const char *state_dir, const Container *c, usec_t deadline);
 
+/* True while another run holds the record of this container. */
+bool record_is_locked(const char *state_dir, const Container *c);
+
 int record_read(int fd, Record *ret);
 int record_write(int fd, const Record *r);
 int record_add(Record *r, const char *unit, const AutofsIdentity *autofs);

@@ -61,6 +61,9 @@ static int early_in_container(const Worker *w, void *userdata) {
         usec_t resumed;
         int n, r;
 
+        /* Our lines go through the relay; the host file they end up in is the parent's. */
+        log_close_file();
+
         autofs_guard_init(&g, w, e->req.nested, e->options->nested, e->options->dry_run);
         n = autofs_guard_hold_all(&g);
         if (n < 0)
@@ -185,19 +188,25 @@ ExitStatus early_repair_start(pid_t pid, const RepairOptions *o) {
 
 void early_repair_collect(pid_t pid, const RepairOptions *o) {
         _cleanup_(container_close) Container c = CONTAINER_NULL;
-        _cleanup_close_ int record_fd = -EBADF, fd = -EBADF;
-        char log_path[PATH_MAX], buf[4096];
-        ssize_t n;
+        _cleanup_close_ int record_fd = -EBADF;
+        _cleanup_fclose_ FILE *f = NULL;
+        char log_path[PATH_MAX], line[LINE_MAX + 128];
 
         early_log_path(o, pid, log_path, sizeof log_path);
-        fd = open(log_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
+        f = fopen(log_path, "re");
+        if (!f)
                 return;
         /* The worker holds the record lock until it is done. */
         if (container_open(pid, &c) >= 0)
                 record_fd = record_open_locked(o->state_dir ?: DEFAULT_STATE_DIR, &c,
                                                now_usec(CLOCK_MONOTONIC) + o->timeout);
-        while ((n = read(fd, buf, sizeof buf)) > 0)
-                (void) write_all(STDERR_FILENO, buf, (size_t) n);
+        /* Lines as the worker would have printed them on stderr: "PROGRAM: CONTEXT: TEXT",
+         * without the file's time stamp and PID. */
+        while (fgets(line, sizeof line, f)) {
+                const char *text = strstr(line, "]: ");
+
+                fprintf(stderr, "%s: %s", log_program(), text ? text + 3 : line);
+        }
+        fflush(stderr);
         (void) unlink(log_path);
 }

@@ -28,7 +28,7 @@ rounds() {
                 AUTOFS_RESTORE_HOOK_CONFIG=$BATS_TEST_TMPDIR/hook.conf restore_runc "$NAME"
                 CT_PID=$(container_pid "$NAME")
                 log=$RIG_IMAGES/$NAME/restore.log
-                grep -a '^oci-autofs-restore: ' "$log" | sed "s/^/round $i: /" >&3 || true
+                grep -a 'oci-autofs-restore' "$log" | sed "s/^/round $i: /" | tee -a "$BATS_TEST_TMPDIR/hook.log" >&3 || true
                 nested_round_checks "$policy"
         done
 }
@@ -38,7 +38,7 @@ rounds() {
         write_files "$NAME"
         nested_start_services "$NAME"
         rounds catatonic 3
-        run grep -a 'stale copy made catatonic' "$RIG_IMAGES/$NAME/restore.log"
+        run grep -a 'stale copy made catatonic' "$BATS_TEST_TMPDIR/hook.log"
         assert_success
 }
 
@@ -47,7 +47,7 @@ rounds() {
         write_files "$NAME"
         nested_start_services "$NAME"
         rounds reattach 3
-        run grep -a 'stale copy replaced by the new autofs' "$RIG_IMAGES/$NAME/restore.log"
+        run grep -a 'stale copy replaced by the new autofs' "$BATS_TEST_TMPDIR/hook.log"
         assert_success
 }
 
@@ -56,7 +56,7 @@ rounds() {
         write_files "$NAME"
         nested_start_services "$NAME"
         rounds skip 3
-        run grep -a 'nested=skip' "$RIG_IMAGES/$NAME/restore.log"
+        run grep -a 'nested=skip' "$BATS_TEST_TMPDIR/hook.log"
         assert_success
 }
 
@@ -69,7 +69,7 @@ rounds() {
         nested_start_services "$NAME" slave
         rounds catatonic 3
         run grep -a 'mount namespace of PID [0-9]* (sleep): has the new autofs, through propagation' \
-                "$RIG_IMAGES/$NAME/restore.log"
+                "$BATS_TEST_TMPDIR/hook.log"
         echo "$output"
         assert_success
 }

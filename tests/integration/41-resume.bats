@@ -37,3 +37,19 @@ teardown() {
         run grep -c 'Done [0-9.]* ms after the tasks resumed' "$log"
         assert_output 1
 }
+
+@test "manual --pid on a container already hung: the blocked process is listed with PID and command and the set-up that prevents it" {
+        rig_require criu autofs-break
+        boot "$NAME" --automounts 2
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        start_blocked_access "$CT_PID" /srv/a2
+        run "$REPAIR_HOOK" --pid "$CT_PID"
+        echo "$output"
+        assert_success
+        assert_output --partial "srv-a2.automount (/srv/a2): no handle on the restored autofs (a request is already pending on it)"
+        assert_output --regexp "1 process\(es\) of the container still wait on an automount from before the repair \(host PIDs $BLOCKED_PID \([a-z]+\)\)"
+        assert_output --partial "action-script line in /etc/criu/default.conf"
+        # The other automount had nothing pending: its old autofs was held and released.
+        automount_answers "$CT_PID" /srv/a1 3 || fail "/srv/a1 hangs"
+        kill_blocked_access "$BLOCKED_PID"
+}

@@ -32,7 +32,10 @@ teardown() {
         lxc_restore "$NAME" -A "$OCI_HOOK"
         grep -a '^oci-autofs-restore: ' "$(lxc_dir "$NAME")/images/restore.log" >&3 || true
         reader_keeps_going "$CT_PID"
-        all_automounts_answer "$CT_PID"
+        all_automounts_answer "$CT_PID" || {
+                ct_sh "$CT_PID" "systemctl --no-pager --failed; systemctl --no-pager status srv-a5.automount srv-a5.mount; journalctl --no-pager -b -n 30" >&2
+                fail "an automount does not answer"
+        }
         files_intact "$CT_PID"
 }
 

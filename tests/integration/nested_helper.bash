@@ -106,7 +106,16 @@ reader_keeps_going() {
         local ct=$1 a b
         sleep 1
         run in_autofs_wait "$ct"
-        [[ -z $output ]] || fail "processes in autofs_wait one second after the repair: $output"
+        if [[ -n $output ]]; then
+                local p
+                for p in $(awk '{ print $1 }' <<<"$output"); do
+                        echo "--- $p: $(tr '\0' ' ' <"/proc/$p/cmdline"), cwd $(readlink "/proc/$p/cwd")" >&2
+                        cat "/proc/$p/stack" >&2 || true
+                done
+                awk '$5 ~ /^\/srv\/a5/' "/proc/$ct/mountinfo" >&2
+                timeout 10 nsenter -t "$ct" -m -p -- journalctl --no-pager -b -n 40 -u srv-a5.automount -u srv-a5.mount -u reader.service </dev/null >&2 || true
+                fail "processes in autofs_wait one second after the repair: $output"
+        fi
         a=$(reader_count "$ct")
         sleep 1
         b=$(reader_count "$ct")

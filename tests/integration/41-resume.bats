@@ -23,7 +23,9 @@ teardown() {
         boot "$NAME" --annotation "org.criu.config=$CRIU_CONF"
         write_files "$NAME"
         reader_start ct_sh "$NAME"
-        checkpoint_restore_runc "$NAME"
+        checkpoint_runc "$NAME"
+        reader_open_gate "$(rig_bundle_dir "$NAME")/rootfs"
+        restore_runc "$NAME"
         CT_PID=$(container_pid "$NAME")
         grep -a '^oci-autofs-restore: ' "$RIG_IMAGES/$NAME/restore.log" >&3 || true
         reader_keeps_going "$CT_PID"

@@ -29,6 +29,7 @@ teardown() {
         write_files "$CT_PID"
         reader_start ct_sh "$CT_PID"
         lxc_checkpoint "$NAME"
+        reader_open_gate "$(lxc_path "$NAME")/$NAME/rootfs"
         lxc_restore "$NAME" -A "$OCI_HOOK"
         grep -a '^oci-autofs-restore: ' "$(lxc_dir "$NAME")/images/restore.log" >&3 || true
         reader_keeps_going "$CT_PID"

@@ -216,6 +216,7 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run
+	@tests/bench/resume
 
 install: all
 	install -Dm755 $(OCI_BIN) $(DESTDIR)$(BINDIR)/oci-autofs-restore

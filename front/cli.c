@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "early-repair.h"
 #include "engine.h"
 #include "log.h"
 
@@ -61,6 +62,12 @@ int cli_apply_common_option(RepairOptions *o, int opt, const char *arg) {
         case ARG_NO_REARM_PSI:
                 o->rearm_psi = false;
                 return 0;
+        case ARG_NESTED:
+                r = nested_policy_from_string(arg, &o->nested);
+                if (r < 0)
+                        return log_error_errno(r, "Invalid --nested policy '%s': expected skip, catatonic or reattach.",
+                                               arg);
+                return 0;
         case ARG_CONFIG:
                 return 0; /* read before the other options */
         case ARG_VERBOSE:
@@ -87,20 +94,27 @@ int criu_action_requested(void) {
         return getenv("CRTOOLS_SCRIPT_ACTION") != NULL;
 }
 
+/* Post-resume: the worker started at pre-resume repairs, and its lines are shown here; the
+ * repair that follows finds the units repaired, or does the work if that worker could not. */
+static ExitStatus repair_after_resume(Container *c, const RepairOptions *o) {
+        early_repair_collect(c, o);
+        return repair_container(c, o);
+}
+
 ExitStatus criu_action_run(const RepairOptions *o) {
         const char *action = getenv("CRTOOLS_SCRIPT_ACTION"), *pid_string;
         bool pre_resume;
         int pid, r;
 
         /* pre-resume: every task restored, none running yet; the pressure triggers go back
-         * before systemd could spin on them. post-resume: the tasks run, systemd answers. */
+         * before systemd could spin on them, and a worker takes a handle on every autofs before
+         * anything can wait on one, then repairs as soon as the tasks run. post-resume: the
+         * tasks run, systemd answers; the work is normally done by then. */
         pre_resume = streq_ptr(action, "pre-resume");
         if (!pre_resume && !streq_ptr(action, "post-resume")) {
                 log_debug("CRIU action '%s': nothing to do.", action ?: "");
                 return EXIT_STATUS_OK;
         }
-        if (pre_resume && !o->rearm_psi)
-                return EXIT_STATUS_OK;
 
         pid_string = getenv("CRTOOLS_INIT_PID");
         r = parse_pid(pid_string, &pid);
@@ -109,7 +123,12 @@ ExitStatus criu_action_run(const RepairOptions *o) {
                           pid_string ?: "");
                 return EXIT_STATUS_USAGE;
         }
-        return cli_repair_pid(pid, pre_resume ? rearm_container : repair_container, o);
+        if (!pre_resume)
+                return cli_repair_pid(pid, repair_after_resume, o);
+        /* A failure at pre-resume would make CRIU abandon the restore: whatever went wrong was
+         * said, and post-resume repairs as before. */
+        (void) cli_repair_pid(pid, early_repair_start, o);
+        return EXIT_STATUS_OK;
 }
 
 ExitStatus cli_repair_pid(pid_t pid, ExitStatus (*action)(Container *c, const RepairOptions *o),

@@ -22,6 +22,7 @@ enum {
         ARG_VERSION = 'V',
         ARG_STATE_DIR = 0x100,
         ARG_NO_REARM_PSI,
+        ARG_NESTED,
         ARG_FRONT_END_FIRST = 0x200,
 };
 
@@ -37,6 +38,7 @@ enum {
         { "quiet",     no_argument,       NULL, ARG_QUIET },            \
         { "state-dir", required_argument, NULL, ARG_STATE_DIR },        \
         { "no-rearm-psi", no_argument,    NULL, ARG_NO_REARM_PSI },     \
+        { "nested",    required_argument, NULL, ARG_NESTED },           \
         { "help",      no_argument,       NULL, ARG_HELP },             \
         { "version",   no_argument,       NULL, ARG_VERSION }
 
@@ -49,6 +51,8 @@ enum {
         "                        or $AUTOFS_RESTORE_HOOK_CONFIG)\n"                             \
         "      --no-rearm-psi    do not write back the memory pressure triggers that CRIU\n"  \
         "                        does not restore (systemd 254 and later spin without them)\n" \
+        "      --nested=POLICY   copies of a repaired autofs in mount namespaces without\n"   \
+        "                        propagation: skip, catatonic (default) or reattach\n"      \
         "      --state-dir=DIR   host directory for records and locks\n"                        \
         "                        (default " DEFAULT_STATE_DIR ")\n"                             \
         "  -v, --verbose         log debug messages\n"                                          \

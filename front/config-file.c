@@ -47,6 +47,8 @@ static int apply_setting(RepairOptions *o, const char *key, const char *value) {
                 return parse_log_level(value, &o->log_level);
         if (strcmp(key, "rearm-psi") == 0)
                 return parse_boolean(value, &o->rearm_psi);
+        if (strcmp(key, "nested") == 0)
+                return nested_policy_from_string(value, &o->nested);
         if (strcmp(key, "state-dir") == 0) {
                 if (value[0] != '/')
                         return -EINVAL;

@@ -41,7 +41,9 @@ static int find_journal_socket(void) {
 }
 
 /* The worker's set-up; on success it tells the caller its PID, otherwise -errno. */
-static int worker_setup(int keep_fd, int report_fd, const char *log_file) {
+static int worker_setup(const int *keep_fds, size_t n_keep, int report_fd, const char *log_file) {
+        int fds[8];
+        size_t n = 0;
         int r;
 
         /* Whatever the hook had open (the runtime's pipes among them) must not be held by a
@@ -50,7 +52,13 @@ static int worker_setup(int keep_fd, int report_fd, const char *log_file) {
         r = stdio_to_dev_null();
         if (r < 0)
                 return r;
-        r = close_all_fds_except(3, (const int[]) { keep_fd, report_fd, find_journal_socket() }, 3);
+        if (n_keep > ELEMENTSOF(fds) - 2)
+                return -E2BIG;
+        for (size_t i = 0; i < n_keep; i++)
+                fds[n++] = keep_fds[i];
+        fds[n++] = report_fd;
+        fds[n++] = find_journal_socket();
+        r = close_all_fds_except(3, fds, n);
         if (r < 0)
                 return r;
         if (chdir("/") < 0)
@@ -67,16 +75,17 @@ static int worker_setup(int keep_fd, int report_fd, const char *log_file) {
         return 0;
 }
 
-int detach_worker(int (*fn)(void *userdata), void *userdata, int keep_fd, const char *log_file,
-                  pid_t *ret_pid) {
+int detach_worker(int (*fn)(void *userdata), void *userdata, const int *keep_fds, size_t n_keep,
+                  const char *log_file, pid_t *ret_pid) {
         _cleanup_close_pair_ int report[2] = { -EBADF, -EBADF };
         int answer = 0, status;
         ssize_t n;
         pid_t pid;
 
         /* The worker's stdio becomes /dev/null: a kept fd there would be lost. */
-        if (keep_fd >= 0 && keep_fd <= STDERR_FILENO)
-                return -EBADF;
+        for (size_t i = 0; i < n_keep; i++)
+                if (keep_fds[i] >= 0 && keep_fds[i] <= STDERR_FILENO)
+                        return -EBADF;
 
         if (pipe2(report, O_CLOEXEC) < 0)
                 return -errno;
@@ -100,7 +109,7 @@ int detach_worker(int (*fn)(void *userdata), void *userdata, int keep_fd, const 
                 if (worker > 0)
                         _exit(EXIT_SUCCESS);
 
-                r = worker_setup(keep_fd, report[1], log_file);
+                r = worker_setup(keep_fds, n_keep, report[1], log_file);
                 answer = r < 0 ? r : (int) getpid();
                 (void) write_all(report[1], &answer, sizeof answer);
                 if (r < 0)

@@ -4,11 +4,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "autofs-dev.h"
 #include "blocked.h"
 #include "container.h"
 #include "engine.h"
 #include "fd-util.h"
 #include "log.h"
+#include "nested-ns.h"
 #include "psi-rearm.h"
 #include "record.h"
 #include "repair.h"
@@ -82,16 +84,43 @@ ExitStatus rearm_container(Container *c, const RepairOptions *o) {
         return EXIT_STATUS_OK;
 }
 
+typedef struct PreparedRun {
+        RepairRequest *req;
+        RepairPrepare prepare;
+        void *userdata;
+} PreparedRun;
+
+static int run_prepared(const Worker *w, void *userdata) {
+        PreparedRun *run = userdata;
+        int r;
+
+        if (run->prepare) {
+                r = run->prepare(w, run->req, run->userdata);
+                if (r < 0)
+                        return REPAIR_RESULT_ERROR;
+        }
+        return repair_in_container(w, run->req);
+}
+
 ExitStatus repair_container(Container *c, const RepairOptions *o) {
+        return repair_container_prepared(c, o, NULL, 0, NULL, NULL);
+}
+
+ExitStatus repair_container_prepared(Container *c, const RepairOptions *o, const int *extra_fds,
+                                     size_t n_extra, RepairPrepare prepare, void *userdata) {
         _cleanup_close_ int record_fd = -EBADF;
         _cleanup_free_ char *output = NULL;
+        NestedNamespaces nested = NESTED_NAMESPACES_NULL;
+        _cleanup_free_ int *keep_fds = NULL, *caller_fds = NULL;
+        size_t n_keep_fds = 0;
         usec_t start = now_usec(CLOCK_MONOTONIC), deadline = start + o->timeout;
         uint64_t init_ticks = 0;
         bool have_ticks;
         int result = REPAIR_RESULT_ERROR;
         Record previous = {};
         char stash_name[STASH_NAME_SIZE];
-        RepairRequest req = { .options = o, .previous = &previous };
+        RepairRequest req = { .options = o, .previous = &previous, .autofs_control_fd = -EBADF };
+        _cleanup_close_ int autofs_control_fd = -EBADF;
         int r;
 
         r = load_container(c, o);
@@ -130,8 +159,36 @@ ExitStatus repair_container(Container *c, const RepairOptions *o) {
                         req.stash_name = stash_name;
         }
 
+        r = nested_namespaces_find(c, &nested);
+        if (r < 0)
+                log_warning_errno(r, "Cannot list the container's mount namespaces; copies of its autofs in nested ones are not looked for: %m");
+        req.nested = &nested;
+
+        /* The host's control device, for the handles on old autofs; without it (no autofs4
+         * module on the host) the repair goes on without them. */
+        autofs_control_fd = autofs_dev_open();
+        if (autofs_control_fd < 0)
+                log_debug_errno(autofs_control_fd, "Cannot open /dev/autofs: %m");
+        req.autofs_control_fd = autofs_control_fd;
+
+        caller_fds = calloc(n_extra + 1, sizeof(int));
+        if (caller_fds) {
+                if (n_extra > 0)
+                        memcpy(caller_fds, extra_fds, n_extra * sizeof(int));
+                caller_fds[n_extra] = autofs_control_fd;
+        }
+        r = caller_fds ? nested_namespaces_fds(&nested, caller_fds, n_extra + 1, &keep_fds,
+                                               &n_keep_fds) : -ENOMEM;
+        if (r < 0) {
+                log_oom();
+                nested_namespaces_done(&nested);
+                return EXIT_STATUS_UNITS_FAILED;
+        }
+
         have_ticks = container_init_cpu_ticks(c, &init_ticks) >= 0;
-        r = worker_run(c, deadline, repair_in_container, &req, &result, &output);
+        r = worker_run(c, deadline, keep_fds, n_keep_fds, run_prepared,
+                       &(PreparedRun) { &req, prepare, userdata }, &result, &output);
+        nested_namespaces_done(&nested);
         record_done(&previous);
         if (r >= 0 && !o->dry_run && output && strncmp(output, REPAIR_RECORD_HEADER, strlen(REPAIR_RECORD_HEADER)) == 0) {
                 Record next = {};

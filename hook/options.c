@@ -21,7 +21,27 @@ void repair_options_init(RepairOptions *o) {
                 .timeout = DEFAULT_TIMEOUT_USEC,
                 .log_level = LOG_INFO,
                 .rearm_psi = true,
+                .nested = DEFAULT_NESTED_POLICY,
         };
+}
+
+static const char *const nested_policy_table[_NESTED_POLICY_MAX] = {
+        [NESTED_SKIP] = "skip",
+        [NESTED_CATATONIC] = "catatonic",
+        [NESTED_REATTACH] = "reattach",
+};
+
+const char *nested_policy_to_string(NestedPolicy p) {
+        return p >= 0 && p < _NESTED_POLICY_MAX ? nested_policy_table[p] : "?";
+}
+
+int nested_policy_from_string(const char *s, NestedPolicy *ret) {
+        for (int i = 0; i < _NESTED_POLICY_MAX; i++)
+                if (strcmp(s, nested_policy_table[i]) == 0) {
+                        *ret = (NestedPolicy) i;
+                        return 0;
+                }
+        return -EINVAL;
 }
 
 void repair_options_done(RepairOptions *o) {

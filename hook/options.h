@@ -9,6 +9,21 @@
 #define DEFAULT_TIMEOUT_USEC (30 * USEC_PER_SEC)
 #define MAX_GLOBS 64
 
+/* What to do about copies of a repaired autofs in mount namespaces that receive no mount events
+ * from the container's main one (services with PrivateTmp= and the like): they keep the old
+ * autofs, whose daemon end the restart closes, and CRIU cannot dump such a copy. */
+typedef enum NestedPolicy {
+        NESTED_SKIP,            /* do not repair a unit whose autofs has such copies */
+        NESTED_CATATONIC,       /* repair, then make the old autofs catatonic */
+        NESTED_REATTACH,        /* repair, then put a copy of the new autofs in their place */
+        _NESTED_POLICY_MAX,
+} NestedPolicy;
+
+#define DEFAULT_NESTED_POLICY NESTED_CATATONIC
+
+const char *nested_policy_to_string(NestedPolicy p);
+int nested_policy_from_string(const char *s, NestedPolicy *ret);
+
 /* What the engine is asked to do. Filled from the config file first, then the command line. */
 typedef struct RepairOptions {
         char **unit_globs;      /* NULL-terminated; empty: every .automount unit */
@@ -16,6 +31,7 @@ typedef struct RepairOptions {
         usec_t timeout;         /* one deadline for the whole run */
         bool dry_run;
         bool rearm_psi;         /* write back the pressure triggers CRIU does not restore */
+        NestedPolicy nested;
         char *state_dir;        /* host-side records and locks */
         char *container_name;   /* for log lines only */
         int log_level;

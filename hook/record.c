@@ -213,6 +213,20 @@ int record_open_readonly(const char *state_dir, const Container *c) {
         return fd < 0 ? -errno : fd;
 }
 
+bool record_is_locked(const char *state_dir, const Container *c) {
+        _cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
+        char name[64];
+
+        dir_fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir_fd < 0)
+                return false;
+        snprintf(name, sizeof name, "%d-%" PRIu64 ".record", (int) c->pid, c->start_time);
+        fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        return flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
 int record_open_locked(const char *state_dir, const Container *c, usec_t deadline) {
         _cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
         char name[64];

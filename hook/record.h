@@ -51,6 +51,8 @@ int record_open_locked(const char *state_dir, const Container *c, usec_t deadlin
 /* Opens the record of this container for reading only, for --dry-run: creates, prunes and locks
  * nothing. -ENOENT if there is none. */
 int record_open_readonly(const char *state_dir, const Container *c);
+/* True while another run holds the record of this container. */
+bool record_is_locked(const char *state_dir, const Container *c);
 
 int record_read(int fd, Record *ret);
 int record_write(int fd, const Record *r);

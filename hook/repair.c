@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "autofs-guard.h"
 #include "fd-util.h"
 #include "io-util.h"
 #include "log.h"
@@ -511,6 +512,43 @@ static int write_record(Repair *rp, const Record *previous, bool full) {
         return k;
 }
 
+/* Before the restart: a handle on each old autofs, so that it can be made catatonic after the
+ * restart (releasing whoever waits on it, and its copies in nested namespaces); and, with
+ * nested=skip, the units whose autofs has copies nothing would reach are left alone. */
+static void guard_units(Repair *rp, AutofsGuard *g) {
+        for (size_t i = 0; i < rp->n_units; i++) {
+                UnitRepair *u = &rp->units[i];
+
+                if (u->state == UNIT_PENDING)
+                        autofs_guard_hold(g, u->name, u->where, u->before.autofs_dev);
+        }
+        autofs_guard_scan_nested(g);
+        if (rp->options->nested != NESTED_SKIP)
+                return;
+        for (size_t i = 0; i < rp->n_units; i++) {
+                UnitRepair *u = &rp->units[i];
+                unsigned n;
+
+                if (u->state != UNIT_PENDING)
+                        continue;
+                n = autofs_guard_private_copies(g, u->before.autofs_dev);
+                if (n > 0)
+                        unit_set(u, UNIT_NOT_TOUCHED, "not touched: %u mount namespace(s) without propagation hold a copy of its autofs (nested=skip)",
+                                 n);
+        }
+}
+
+/* After the restart: every old autofs that was replaced is released. */
+static void release_units(Repair *rp, AutofsGuard *g) {
+        for (size_t i = 0; i < rp->n_units; i++) {
+                const UnitRepair *u = &rp->units[i];
+
+                if (u->state == UNIT_REPAIRED)
+                        autofs_guard_replaced(g, u->before.autofs_dev, u->after.autofs_dev);
+        }
+        (void) autofs_guard_release(g);
+}
+
 #ifdef AUTOFS_RESTORE_HOOK_FAULT_INJECTION
 /* Only in the test build (build/test-bin/, never installed): tests need to kill us at exact
  * points of the sequence. With AUTOFS_RESTORE_HOOK_STOP_AT=<point> in the environment the worker
@@ -545,10 +583,17 @@ int repair_in_container(const Worker *w, void *userdata) {
                 .stash = STASH_NULL,
         };
         const Record *record = req->previous;
+        AutofsGuard local_guard, *guard = req->guard;
         size_t pending = 0, repaired = 0, failed = 0, untouched = 0;
         _cleanup_free_ RestartJob *jobs = NULL;
         usec_t left = usec_until(w->deadline);
         int r, result;
+
+        if (!guard) {
+                autofs_guard_init(&local_guard, w, req->autofs_control_fd, req->nested,
+                                  req->options->nested, req->options->dry_run);
+                guard = &local_guard;
+        }
 
         if (!is_systemd_running()) {
                 log_notice("PID 1 of the container (%s) is not systemd; nothing to do.",
@@ -577,6 +622,7 @@ int repair_in_container(const Worker *w, void *userdata) {
         if (!rp.options->dry_run)
                 recover_stash(&rp, record);
         plan_units(&rp, record);
+        guard_units(&rp, guard);
 
         for (size_t i = 0; i < rp.n_units; i++)
                 if (rp.units[i].state == UNIT_PENDING)
@@ -653,6 +699,7 @@ int repair_in_container(const Worker *w, void *userdata) {
                 put_back(&rp, &rp.units[i]);
 
         verify_units(&rp);
+        release_units(&rp, guard);
 
         for (size_t i = 0; i < rp.n_units; i++) {
                 report_unit(&rp.units[i], false);
@@ -685,6 +732,11 @@ finish:
          * this run's stash if it holds nothing. */
         if (!rp.options->dry_run && !rp.record_written && write_record(&rp, record, false) < 0)
                 log_warning("Failed to record the run.");
+        if (guard == &local_guard)
+                autofs_guard_done(&local_guard);
+        if (req->resumed != 0)
+                log_info("Done %.1f ms after the tasks resumed.",
+                         (double) (now_usec(CLOCK_MONOTONIC) - req->resumed) / USEC_PER_MSEC);
         repair_done(&rp);
         return result;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "autofs-guard.h"
+#include "nested-ns.h"
 #include "options.h"
 #include "record.h"
 #include "worker.h"
@@ -18,6 +20,10 @@ typedef struct RepairRequest {
         const RepairOptions *options;
         const Record *previous; /* what earlier runs for this container recorded */
         const char *stash_name; /* this run's stash, already in the record; NULL: none */
+        const NestedNamespaces *nested; /* the container's other mount namespaces; NULL: none */
+        AutofsGuard *guard;     /* handles taken earlier (CRIU's pre-resume); NULL: taken here */
+        usec_t resumed;         /* when the tasks resumed, if the caller saw it; 0: not seen */
+        int autofs_control_fd;  /* the host's /dev/autofs (autofs_dev_open()); -EBADF: none */
 } RepairRequest;
 
 /* The first line of the worker's output when it has a new record for the caller to keep; the

@@ -52,9 +52,13 @@ static int join_container(const Container *c) {
  * SO_PASSPIDFD on systemd's socket) or, for the connector we fork into its PID namespace,
  * through /proc/PID/fd. A host directory fd there is a way out: "..", "1/root". */
 static int worker_lock_down(Container *c, int *mountinfo_fd, int proc_self_fd, const int *keep,
-                            size_t n_keep) {
-        int fds[8];
+                            size_t n_keep, const int *extra, size_t n_extra) {
+        _cleanup_free_ int *fds = NULL;
         size_t n = 0;
+
+        fds = calloc(5 + n_keep + n_extra, sizeof(int));
+        if (!fds)
+                return -ENOMEM;
 
         /* Our own mountinfo, opened now that we joined: it shows the container's namespace
          * relative to the container's root, and it is a leaf that leads nowhere. */
@@ -65,20 +69,25 @@ static int worker_lock_down(Container *c, int *mountinfo_fd, int proc_self_fd, c
         /* The host's /proc/PID of the container's init, its root and namespaces were needed to
          * get here and are not needed any more; the PID namespace is, for the connector. The
          * record, the log file, libsystemd's journal socket and whatever else the caller had
-         * open go too: only the fds listed here survive. */
+         * open go too: only the fds listed here survive. The container's own mount namespace
+         * and root stay, for moving between its mount namespaces: both lie inside it, and so
+         * do the caller's extra fds (the namespaces and roots of its other processes). */
         c->proc_fd = -EBADF;
-        c->root_fd = -EBADF;
         c->userns_fd = -EBADF;
-        c->mntns_fd = -EBADF;
         fds[n++] = *mountinfo_fd;
         fds[n++] = c->pidfd;
         fds[n++] = c->pidns_fd;
-        for (size_t i = 0; i < n_keep && n < ELEMENTSOF(fds); i++)
+        fds[n++] = c->mntns_fd;
+        fds[n++] = c->root_fd;
+        for (size_t i = 0; i < n_keep; i++)
                 fds[n++] = keep[i];
+        for (size_t i = 0; i < n_extra; i++)
+                fds[n++] = extra[i];
         return close_all_fds_except(3, fds, n);
 }
 
-_noreturn_ static void worker_main(const Container *host_view, usec_t deadline, int relay_fd,
+_noreturn_ static void worker_main(const Container *host_view, usec_t deadline,
+                                   const int *extra_fds, size_t n_extra, int relay_fd,
                                    int output_fd, WorkerFunction fn, void *userdata) {
         Container c = *host_view; /* our copy, stripped of what leads to the host below */
         Worker w = { .container = &c, .deadline = deadline, .mountinfo_fd = -EBADF,
@@ -125,7 +134,8 @@ _noreturn_ static void worker_main(const Container *host_view, usec_t deadline, 
         if (join_container(&c) < 0)
                 _exit(WORKER_EXIT_SETUP_FAILED);
 
-        r = worker_lock_down(&c, &w.mountinfo_fd, proc_self_fd, (const int[]) { relay_fd, output_fd }, 2);
+        r = worker_lock_down(&c, &w.mountinfo_fd, proc_self_fd, (const int[]) { relay_fd, output_fd }, 2,
+                             extra_fds, n_extra);
         proc_self_fd = -EBADF; /* closed by the lock-down */
         if (r < 0) {
                 log_error_errno(r, "Failed to close the fds that lead to the host: %m");
@@ -197,8 +207,8 @@ static int read_output(int fd, char **buf, size_t *used, size_t *allocated) {
         return n > 0;
 }
 
-int worker_run(const Container *c, usec_t deadline, WorkerFunction fn, void *userdata,
-               int *ret_result, char **ret_output) {
+int worker_run(const Container *c, usec_t deadline, const int *extra_fds, size_t n_extra,
+               WorkerFunction fn, void *userdata, int *ret_result, char **ret_output) {
         _cleanup_close_pair_ int relay[2] = { -EBADF, -EBADF }, output[2] = { -EBADF, -EBADF };
         _cleanup_close_ int worker_pidfd = -EBADF;
         _cleanup_free_ char *out = NULL;
@@ -221,7 +231,7 @@ int worker_run(const Container *c, usec_t deadline, WorkerFunction fn, void *use
         if (pid == 0) {
                 relay[0] = safe_close(relay[0]);
                 output[0] = safe_close(output[0]);
-                worker_main(c, deadline, relay[1], output[1], fn, userdata);
+                worker_main(c, deadline, extra_fds, n_extra, relay[1], output[1], fn, userdata);
         }
         relay[1] = safe_close(relay[1]);
         output[1] = safe_close(output[1]);

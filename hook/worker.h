@@ -28,8 +28,9 @@ typedef int (*WorkerFunction)(const Worker *w, void *userdata);
  * worker had to be killed at the deadline, -EPROTO if it could not join the container.
  *
  * The worker faces the container: once it joined, it holds no fd that leads to the host (see
- * docs/security.md): stdio is /dev/null, the relay and output pipes, the container's PID
- * namespace and its own mountinfo are all it keeps. What it writes to w->output_fd is returned
+ * docs/security.md): stdio is /dev/null, the relay and output pipes, the container's PID and
+ * mount namespaces and root, its own mountinfo, and extra_fds (which must lie inside the
+ * container too: its other processes' namespaces and roots) are all it keeps. What it writes to w->output_fd is returned
  * in *ret_output (NUL-terminated) when ret_output is not NULL. */
-int worker_run(const Container *c, usec_t deadline, WorkerFunction fn, void *userdata,
-               int *ret_result, char **ret_output);
+int worker_run(const Container *c, usec_t deadline, const int *extra_fds, size_t n_extra,
+               WorkerFunction fn, void *userdata, int *ret_result, char **ret_output);

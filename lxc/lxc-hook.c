@@ -176,7 +176,7 @@ static ExitStatus pre_start(const LxcHook *h, const RepairOptions *o, const char
         }
         w.monitor_pidfd = pidfd;
 
-        r = detach_worker(restore_worker, &w, pidfd, log_file, &worker);
+        r = detach_worker(restore_worker, &w, (const int[]) { pidfd }, 1, log_file, &worker);
         if (r < 0) {
                 log_error_errno(r, "Failed to start the worker that waits for the restore: %m");
                 return EXIT_STATUS_UNITS_FAILED;

@@ -139,8 +139,34 @@ static void test_file(void) {
         repair_options_done(&o);
 }
 
+static void test_nested(void) {
+        RepairOptions o;
+        NestedPolicy p = _NESTED_POLICY_MAX;
+        char *f;
+
+        repair_options_init(&o);
+        check(o.nested == NESTED_CATATONIC, "nested= defaults to catatonic");
+        check(nested_policy_from_string("skip", &p) == 0 && p == NESTED_SKIP, "skip");
+        check(nested_policy_from_string("reattach", &p) == 0 && p == NESTED_REATTACH, "reattach");
+        check(nested_policy_from_string("catatonic", &p) == 0 && p == NESTED_CATATONIC, "catatonic");
+        check(nested_policy_from_string("Skip", &p) == -EINVAL, "names are case-sensitive");
+        check(nested_policy_from_string("", &p) == -EINVAL, "empty refused");
+        check(strcmp(nested_policy_to_string(NESTED_REATTACH), "reattach") == 0, "to string");
+        check(strcmp(nested_policy_to_string(_NESTED_POLICY_MAX), "?") == 0, "out of range");
+        f = write_temp("nested = reattach\n");
+        check(repair_options_load_file(&o, f) == 0 && o.nested == NESTED_REATTACH, "nested= from file");
+        unlink(f);
+        free(f);
+        f = write_temp("nested = sometimes\n");
+        check(repair_options_load_file(&o, f) == -EINVAL, "unknown policy refused");
+        unlink(f);
+        free(f);
+        repair_options_done(&o);
+}
+
 int main(void) {
         log_setup("test-options", 0, LOG_ERR);
+        test_nested();
         test_timeout();
         test_pid();
         test_globs();

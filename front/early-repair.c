@@ -43,7 +43,9 @@ static int wait_tasks_running(int status_fd, usec_t deadline) {
                 pid_t tracer;
 
                 n = pread(status_fd, status, sizeof status - 1, 0);
-                if (n <= 0)
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
                         return -ESRCH;
                 status[n] = '\0';
                 if (proc_parse_tracer_pid(status, &tracer) >= 0 && tracer == 0)
@@ -139,7 +141,7 @@ ExitStatus early_repair_start(Container *c, const RepairOptions *o) {
         }
         e.ready_fd = ready[1];
         /* The worker keeps the pin and the pipe; it opens the rest again from the pin. */
-        c->proc_fd = safe_close(c->proc_fd);
+        container_unload(c);
         r = detach_worker(early_detached, &e, (const int[]) { c->pidfd, ready[1] }, 2, log_path,
                           &worker);
         ready[1] = safe_close(ready[1]);

@@ -145,6 +145,14 @@ int container_open(pid_t pid, Container *ret) {
         return 0;
 }
 
+void container_unload(Container *c) {
+        c->proc_fd = safe_close(c->proc_fd);
+        c->userns_fd = safe_close(c->userns_fd);
+        c->mntns_fd = safe_close(c->mntns_fd);
+        c->pidns_fd = safe_close(c->pidns_fd);
+        c->root_fd = safe_close(c->root_fd);
+}
+
 void container_log_refusal(pid_t pid, int r) {
         switch (r) {
         case -ESRCH:

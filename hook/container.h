@@ -37,6 +37,9 @@ int container_pin(pid_t pid, Container *ret);
 int container_load(Container *c);
 /* Both at once. */
 int container_open(pid_t pid, Container *ret);
+/* Closes everything but the pin, before the handle crosses into a process that keeps only the
+ * pidfd (detach_worker()): no fd number in the handle may outlive its fd. */
+void container_unload(Container *c);
 /* The one line that says why a container_pin()/container_load() error refuses pid. */
 void container_log_refusal(pid_t pid, int r);
 void container_close(Container *c);

@@ -13,11 +13,14 @@ static int cmp_int(const void *a, const void *b) {
 }
 
 int close_all_fds_except(int from, const int *keep, size_t n_keep) {
-        int sorted[16];
+        _cleanup_free_ int *sorted = NULL;
         int start = from;
 
-        if (n_keep > ELEMENTSOF(sorted))
-                return -E2BIG;
+        /* A worker keeps three fds per nested mount namespace of the container: no fixed
+         * bound fits every container. */
+        sorted = malloc((n_keep + 1) * sizeof(int));
+        if (!sorted)
+                return -ENOMEM;
         for (size_t i = 0; i < n_keep; i++)
                 sorted[i] = keep[i];
         qsort(sorted, n_keep, sizeof(int), cmp_int);

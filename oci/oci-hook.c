@@ -126,7 +126,7 @@ static ExitStatus defer_repair(Probe *p, bool exe_final, const OciHookOptions *h
 
         /* The worker keeps only the pin: the process it waits for can never be confused with a
          * later one that got the same PID, and its /proc directory is opened again from it. */
-        p->container.proc_fd = safe_close(p->container.proc_fd);
+        container_unload(&p->container);
         r = detach_worker(deferred_repair, &d, (const int[]) { p->container.pidfd }, 1, log_file,
                           &worker);
         if (r < 0) {

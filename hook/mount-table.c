@@ -15,6 +15,111 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);
 
+/* Every lookup the engine makes is by target path or by parent mount: with the entries sorted
+ * both ways once per read, a lookup costs a binary search instead of a pass over the whole
+ * table, and a run stays linear in the number of mounts whatever the number of units. The index
+ * hangs off the table as its userdata; mount_table_free() frees both. */
+typedef struct MountIndex {
+        struct libmnt_fs **by_target;   /* by target, then table order */
+        struct libmnt_fs **by_parent;   /* by parent ID, then table order */
+        size_t n;
+} MountIndex;
+
+static void mount_index_free(MountIndex *x) {
+        if (!x)
+                return;
+        free(x->by_target);
+        free(x->by_parent);
+        free(x);
+}
+
+/* qsort() is not stable: ties are broken by the position in the table, kept in each entry's
+ * userdata while the index is built. */
+static size_t fs_position(struct libmnt_fs *fs) {
+        return (size_t) (uintptr_t) mnt_fs_get_userdata(fs);
+}
+
+static int cmp_target(const void *a, const void *b) {
+        struct libmnt_fs *x = *(struct libmnt_fs * const *) a, *y = *(struct libmnt_fs * const *) b;
+        int c = strcmp(mnt_fs_get_target(x) ?: "", mnt_fs_get_target(y) ?: "");
+
+        if (c != 0)
+                return c;
+        return fs_position(x) < fs_position(y) ? -1 : fs_position(x) > fs_position(y);
+}
+
+static int cmp_parent(const void *a, const void *b) {
+        struct libmnt_fs *x = *(struct libmnt_fs * const *) a, *y = *(struct libmnt_fs * const *) b;
+        int px = mnt_fs_get_parent_id(x), py = mnt_fs_get_parent_id(y);
+
+        if (px != py)
+                return px < py ? -1 : 1;
+        return fs_position(x) < fs_position(y) ? -1 : fs_position(x) > fs_position(y);
+}
+
+static int mount_index_build(struct libmnt_table *t) {
+        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
+        MountIndex *x;
+        struct libmnt_fs *fs;
+        size_t n = (size_t) mnt_table_get_nents(t), i = 0;
+
+        it = mnt_new_iter(MNT_ITER_FORWARD);
+        x = calloc(1, sizeof *x);
+        if (!it || !x) {
+                free(x);
+                return -ENOMEM;
+        }
+        x->by_target = calloc(n ?: 1, sizeof *x->by_target);
+        x->by_parent = calloc(n ?: 1, sizeof *x->by_parent);
+        if (!x->by_target || !x->by_parent) {
+                mount_index_free(x);
+                return -ENOMEM;
+        }
+        while (i < n && mnt_table_next_fs(t, it, &fs) == 0) {
+                (void) mnt_fs_set_userdata(fs, (void *) (uintptr_t) i);
+                x->by_target[i] = x->by_parent[i] = fs;
+                i++;
+        }
+        x->n = i;
+        qsort(x->by_target, x->n, sizeof *x->by_target, cmp_target);
+        qsort(x->by_parent, x->n, sizeof *x->by_parent, cmp_parent);
+        (void) mnt_table_set_userdata(t, x);
+        return 0;
+}
+
+void mount_table_free(struct libmnt_table *t) {
+        if (!t)
+                return;
+        mount_index_free(mnt_table_get_userdata(t));
+        mnt_free_table(t);
+}
+
+/* The first entry of a sorted array not below key, by cmp. */
+static size_t lower_bound(struct libmnt_fs **a, size_t n, const void *key,
+                          int (*cmp)(struct libmnt_fs *fs, const void *key)) {
+        size_t lo = 0, hi = n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (cmp(a[mid], key) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+static int cmp_fs_target_key(struct libmnt_fs *fs, const void *key) {
+        return strcmp(mnt_fs_get_target(fs) ?: "", key);
+}
+
+static int cmp_fs_parent_key(struct libmnt_fs *fs, const void *key) {
+        int p = mnt_fs_get_parent_id(fs), k = *(const int *) key;
+
+        return p < k ? -1 : p > k;
+}
+
 const char *autofs_mode_to_string(AutofsMode m) {
         switch (m) {
         case AUTOFS_MODE_DIRECT:
@@ -41,6 +146,9 @@ static int parse_stream(FILE *f, const char *name, struct libmnt_table **ret) {
         if (!t)
                 return -ENOMEM;
         r = mnt_table_parse_stream(t, f, name);
+        if (r < 0)
+                return r;
+        r = mount_index_build(t);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(t);
@@ -107,26 +215,66 @@ static void identity_of(struct libmnt_fs *fs, FsIdentity *ret) {
         snprintf(ret->root, sizeof ret->root, "%s", mnt_fs_get_root(fs) ?: "/");
 }
 
-int mount_table_autofs_stack(struct libmnt_table *t, const char *where, AutofsStack *ret) {
-        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
-        struct libmnt_fs *at[MAX_MOUNTS_AT_ONE_PATH], *chain[MAX_MOUNTS_AT_ONE_PATH], *fs;
-        AutofsStack s = {};
-        size_t n = 0, len = 0;
-        int autofs_pos = -1;
+/* Collects the mounts whose target is where into at[], in table order. */
+static int mounts_at(struct libmnt_table *t, const char *where, struct libmnt_fs **at, size_t max,
+                     size_t *ret_n) {
+        const MountIndex *x = mnt_table_get_userdata(t);
+        size_t n = 0;
 
+        if (x) {
+                for (size_t i = lower_bound(x->by_target, x->n, where, cmp_fs_target_key);
+                     i < x->n && streq_ptr(mnt_fs_get_target(x->by_target[i]), where); i++) {
+                        if (n >= max)
+                                return -E2BIG;
+                        at[n++] = x->by_target[i];
+                }
+        } else {
+                _cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+                struct libmnt_fs *fs;
+
+                if (!it)
+                        return -ENOMEM;
+                while (mnt_table_next_fs(t, it, &fs) == 0) {
+                        if (!streq_ptr(mnt_fs_get_target(fs), where))
+                                continue;
+                        if (n >= max)
+                                return -E2BIG;
+                        at[n++] = fs;
+                }
+        }
+        *ret_n = n;
+        return 0;
+}
+
+/* Whether any mount has the mount with this ID as its parent. */
+static int has_children(struct libmnt_table *t, int id) {
+        const MountIndex *x = mnt_table_get_userdata(t);
+        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
+        struct libmnt_fs *fs;
+
+        if (x) {
+                size_t i = lower_bound(x->by_parent, x->n, &id, cmp_fs_parent_key);
+
+                return i < x->n && mnt_fs_get_parent_id(x->by_parent[i]) == id;
+        }
         it = mnt_new_iter(MNT_ITER_FORWARD);
         if (!it)
                 return -ENOMEM;
+        while (mnt_table_next_fs(t, it, &fs) == 0)
+                if (mnt_fs_get_parent_id(fs) == id)
+                        return true;
+        return false;
+}
 
-        while (mnt_table_next_fs(t, it, &fs) == 0) {
-                const char *target = mnt_fs_get_target(fs);
+int mount_table_autofs_stack(struct libmnt_table *t, const char *where, AutofsStack *ret) {
+        struct libmnt_fs *at[MAX_MOUNTS_AT_ONE_PATH], *chain[MAX_MOUNTS_AT_ONE_PATH];
+        AutofsStack s = {};
+        size_t n = 0, len = 0;
+        int autofs_pos = -1, r;
 
-                if (!target || strcmp(target, where) != 0)
-                        continue;
-                if (n >= ELEMENTSOF(at))
-                        return -E2BIG;
-                at[n++] = fs;
-        }
+        r = mounts_at(t, where, at, ELEMENTSOF(at), &n);
+        if (r < 0)
+                return r;
         if (n == 0)
                 return -ENOENT;
 
@@ -182,17 +330,13 @@ int mount_table_autofs_stack(struct libmnt_table *t, const char *where, AutofsSt
 
         if (s.n_on_top > 0) {
                 struct libmnt_fs *top = chain[len - 1];
-                _cleanup_(mnt_free_iterp) struct libmnt_iter *it2 = mnt_new_iter(MNT_ITER_FORWARD);
 
-                if (!it2)
-                        return -ENOMEM;
                 identity_of(top, &s.top);
                 snprintf(s.top_fstype, sizeof s.top_fstype, "%s", mnt_fs_get_fstype(top) ?: "?");
-                while (mnt_table_next_fs(t, it2, &fs) == 0)
-                        if (mnt_fs_get_parent_id(fs) == mnt_fs_get_id(top)) {
-                                s.top_has_submounts = true;
-                                break;
-                        }
+                r = has_children(t, mnt_fs_get_id(top));
+                if (r < 0)
+                        return r;
+                s.top_has_submounts = r > 0;
         }
 
         *ret = s;

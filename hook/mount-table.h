@@ -9,8 +9,10 @@
 
 #include "macro.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_free_table);
-#define _cleanup_mnt_table_ _cleanup_(mnt_free_tablep)
+/* Frees a table made by mount_table_read() or mount_table_parse_string(), with its index. */
+void mount_table_free(struct libmnt_table *t);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mount_table_free);
+#define _cleanup_mnt_table_ _cleanup_(mount_table_freep)
 
 typedef enum AutofsMode {
         AUTOFS_MODE_UNKNOWN,
@@ -54,7 +56,8 @@ int mount_table_read(int proc_self_fd, struct libmnt_table **ret);
 /* Parses a mountinfo text; used by the above and by unit tests. */
 int mount_table_parse_string(const char *text, struct libmnt_table **ret);
 
-/* Describes the mounts at where. -ENOENT if nothing is mounted there; -ENOTUNIQ if the mounts
+/* Describes the mounts at where: a binary search in the index of a table made by the functions
+ * above (a pass over any other table). -ENOENT if nothing is mounted there; -ENOTUNIQ if the mounts
  * at where do not form a single stack (so moving things around could lose track of one). */
 int mount_table_autofs_stack(struct libmnt_table *t, const char *where, AutofsStack *ret);
 

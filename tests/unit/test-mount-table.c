@@ -64,12 +64,12 @@ int main(void) {
               "only direct children are listed");
         strv_free(names);
 
-        mnt_free_table(t);
+        mount_table_free(t);
 
         struct libmnt_table *g = NULL;
         int r = mount_table_parse_string("garbage line\n", &g);
         check(r <= 0, "garbage does not crash");
         if (r == 0)
-                mnt_free_table(g);
+                mount_table_free(g);
         return tap_done();
 }

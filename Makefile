@@ -25,6 +25,11 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototy
             -Wmissing-include-dirs -Wimplicit-fallthrough -Wnull-dereference \
             -Wno-unused-parameter
 HARDENING := -fstack-protector-strong -fstack-clash-protection -fPIE -D_FORTIFY_SOURCE=2
+ifeq ($(FAULT_INJECTION),1)
+  # The test build: stop points for the tests that kill a run half-way. Never installed.
+  BUILDDIR  := build/test-bin
+  FAULT_CFLAGS := -DAUTOFS_RESTORE_HOOK_FAULT_INJECTION
+endif
 ifeq ($(SANITIZE),1)
   BUILDDIR  := build-asan
   OPTFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -35,7 +40,7 @@ else
 endif
 
 CFLAGS   ?= $(OPTFLAGS)
-override CFLAGS += -std=gnu11 $(WARNINGS) $(HARDENING) -DVERSION='"$(VERSION)"' \
+override CFLAGS += -std=gnu11 $(WARNINGS) $(HARDENING) $(FAULT_CFLAGS) -DVERSION='"$(VERSION)"' \
                    -DSYSCONFDIR='"$(SYSCONFDIR)"' -D_GNU_SOURCE -Ihook \
                    $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 override LDFLAGS += -pie -Wl,-z,relro -Wl,-z,now -Wl,--as-needed $(SAN_LDFLAGS)
@@ -44,7 +49,7 @@ LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 HOOK_SRC := $(sort $(wildcard hook/*.c))
 OCI_SRC  := $(sort $(wildcard oci/*.c))
 LXC_SRC  := $(sort $(wildcard lxc/*.c))
-RIG_SRC  := $(sort $(wildcard tests/rig/*.c))
+RIG_SRC  := tests/rig/autofs-break.c
 UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
 
 obj = $(patsubst %.c,$(BUILDDIR)/%.o,$(1))
@@ -53,16 +58,26 @@ HOOK_LIB := $(BUILDDIR)/hook/libautofs-restore.a
 OCI_BIN  := $(BUILDDIR)/oci-autofs-restore
 LXC_BIN  := $(BUILDDIR)/lxc-autofs-restore
 RIG_BIN  := $(BUILDDIR)/autofs-break
+# Plays a hostile container's systemd inside test containers; links libsystemd only.
+HOSTILE_BIN := $(BUILDDIR)/hostile-systemd
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(UNIT_SRC))
 # Front-end objects without their main(), so unit tests can link the parsers they test.
 OCI_LIB  := $(BUILDDIR)/oci/liboci.a
 LXC_LIB  := $(BUILDDIR)/lxc/liblxc-front.a
 
 .PHONY: all deps check check-unit check-sanitize check-package check-integration demo bench install \
-        uninstall clean format lint rig
+        uninstall clean format lint rig test-bin
 .DEFAULT_GOAL := all
 
-all: $(OCI_BIN) $(LXC_BIN) $(RIG_BIN)
+all: $(OCI_BIN) $(LXC_BIN) $(RIG_BIN) $(HOSTILE_BIN)
+ifneq ($(FAULT_INJECTION),1)
+all: test-bin
+endif
+
+# The hooks with fault injection, for the tests only: build/test-bin/.
+test-bin:
+	@$(MAKE) --no-print-directory FAULT_INJECTION=1 build/test-bin/oci-autofs-restore \
+	  build/test-bin/lxc-autofs-restore
 
 $(BUILDDIR)/%.o: %.c $(wildcard hook/*.h oci/*.h lxc/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
@@ -93,6 +108,10 @@ $(LXC_BIN): $(call obj,lxc/main.c) $(LXC_LIB) $(HOOK_LIB)
 $(RIG_BIN): $(call obj,$(RIG_SRC)) $(HOOK_LIB)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(HOSTILE_BIN): $(call obj,tests/rig/hostile-systemd.c)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null)
 
 # Unit tests include the front ends' headers too.
 $(BUILDDIR)/tests/unit/%.o: override CFLAGS += -Ioci -Ilxc
@@ -166,4 +185,4 @@ format:
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --suppress=memleak --suppress=resourceLeak \
-	  --inline-suppr -Ihook $(HOOK_SRC) $(OCI_SRC) $(LXC_SRC) $(RIG_SRC)
+	  --inline-suppr -Ihook $(HOOK_SRC) $(OCI_SRC) $(LXC_SRC) $(RIG_SRC) tests/rig/hostile-systemd.c

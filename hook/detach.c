@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,37 +13,31 @@
 #include "io-util.h"
 #include "log.h"
 
-static int close_all_fds_except(int keep_a, int keep_b) {
-        int lo = keep_a < keep_b ? keep_a : keep_b, hi = keep_a < keep_b ? keep_b : keep_a;
-        int start = 3;
+/* libsystemd caches the socket sd_journal_send() uses and never checks it again: closing it
+ * would send journal lines to whatever later gets its number. The hook opens no other datagram
+ * socket, so the one AF_UNIX datagram socket among our fds is libsystemd's. */
+static int find_journal_socket(void) {
+        struct dirent *de;
+        int found = -ENOENT;
+        DIR *d;
 
-        /* close_range() over the gaps between the fds we keep; an empty gap (a kept fd of 3,
-         * or two adjacent kept fds) is skipped: close_range() refuses first > last. */
-        if (lo >= start) {
-                if (lo > start && syscall(SYS_close_range, start, lo - 1, 0) < 0)
-                        return -errno;
-                start = lo + 1;
-        }
-        if (hi >= start) {
-                if (hi > start && syscall(SYS_close_range, start, hi - 1, 0) < 0)
-                        return -errno;
-                start = hi + 1;
-        }
-        if (syscall(SYS_close_range, start, ~0U, 0) < 0)
+        d = opendir("/proc/self/fd");
+        if (!d)
                 return -errno;
-        return 0;
-}
+        while (found < 0 && (de = readdir(d))) {
+                int fd = atoi(de->d_name), v;
+                socklen_t len = sizeof v;
 
-static int stdio_to_dev_null(void) {
-        _cleanup_close_ int fd = -EBADF;
-
-        fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        for (int i = 0; i < 3; i++)
-                if (dup2(fd, i) < 0)
-                        return -errno;
-        return 0;
+                if (de->d_name[0] == '.' || fd <= STDERR_FILENO || fd == dirfd(d))
+                        continue;
+                if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) < 0 || v != AF_UNIX)
+                        continue;
+                len = sizeof v;
+                if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) == 0 && v == SOCK_DGRAM)
+                        found = fd;
+        }
+        (void) closedir(d);
+        return found;
 }
 
 /* The worker's set-up; on success it tells the caller its PID, otherwise -errno. */
@@ -55,7 +50,7 @@ static int worker_setup(int keep_fd, int report_fd, const char *log_file) {
         r = stdio_to_dev_null();
         if (r < 0)
                 return r;
-        r = close_all_fds_except(keep_fd, report_fd);
+        r = close_all_fds_except(3, (const int[]) { keep_fd, report_fd, find_journal_socket() }, 3);
         if (r < 0)
                 return r;
         if (chdir("/") < 0)

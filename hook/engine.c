@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "blocked.h"
@@ -11,11 +12,8 @@
 #include "psi-rearm.h"
 #include "record.h"
 #include "repair.h"
+#include "stash.h"
 #include "worker.h"
-
-/* The share of one CPU above which the container's init is busy-looping, not waiting: an idle
- * systemd uses next to nothing, and one that spins throttles itself to a fraction of a CPU. */
-#define INIT_BUSY_PERCENT 10
 
 static ExitStatus refuse(pid_t pid, int r) {
         switch (r) {
@@ -32,6 +30,10 @@ static ExitStatus refuse(pid_t pid, int r) {
         }
         return EXIT_STATUS_REFUSED;
 }
+
+/* The share of one CPU above which the container's init is busy-looping, not waiting: an idle
+ * systemd uses next to nothing, and one that spins throttles itself to a fraction of a CPU. */
+#define INIT_BUSY_PERCENT 10
 
 static int open_container(pid_t pid, const RepairOptions *o, Container *ret) {
         int r;
@@ -99,10 +101,13 @@ ExitStatus rearm_container(pid_t pid, const RepairOptions *o) {
 ExitStatus repair_container(pid_t pid, const RepairOptions *o) {
         _cleanup_(container_close) Container c = CONTAINER_NULL;
         _cleanup_close_ int record_fd = -EBADF;
+        _cleanup_free_ char *output = NULL;
         usec_t start = now_usec(CLOCK_MONOTONIC), deadline = start + o->timeout;
-        RepairRequest req = { .options = o, .record_fd = -EBADF };
         uint64_t init_ticks = 0;
         bool have_ticks;
+        Record previous = {};
+        char stash_name[STASH_NAME_SIZE];
+        RepairRequest req = { .options = o, .previous = &previous };
         int r;
 
         r = open_container(pid, o, &c);
@@ -112,13 +117,50 @@ ExitStatus repair_container(pid_t pid, const RepairOptions *o) {
         /* First thing: a systemd that spins runs none of the jobs the repair queues. */
         rearm_psi(&c, o);
 
-        record_fd = record_open_locked(o->state_dir ?: DEFAULT_STATE_DIR, &c, deadline);
-        if (record_fd < 0)
-                return EXIT_STATUS_UNITS_FAILED;
-        req.record_fd = record_fd;
+        if (o->dry_run) {
+                /* A plan changes nothing on the host either: no state directory, no pruning,
+                 * no lock; an existing record is only read. */
+                record_fd = record_open_readonly(o->state_dir ?: DEFAULT_STATE_DIR, &c);
+                if (record_fd < 0 && record_fd != -ENOENT)
+                        log_warning_errno(record_fd, "Cannot read the record of earlier runs (%m); planning as if there were none.");
+        } else {
+                record_fd = record_open_locked(o->state_dir ?: DEFAULT_STATE_DIR, &c, deadline);
+                if (record_fd < 0)
+                        return EXIT_STATUS_UNITS_FAILED;
+        }
+        if (record_fd >= 0 && record_read(record_fd, &previous) < 0)
+                log_warning("The record of earlier runs is unreadable; repairing everything.");
+
+        /* The stash's name is random and on the host before the run can put a tree there, so
+         * that the next run finds it even if this one is killed, and trusts nothing else the
+         * container put into its /run. */
+        if (!o->dry_run) {
+                r = stash_name_new(stash_name);
+                if (r >= 0)
+                        r = record_add_stash(&previous, stash_name);
+                if (r >= 0)
+                        r = record_write(record_fd, &previous);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot record a stash (%m); trees set aside are held only by the worker.");
+                else
+                        req.stash_name = stash_name;
+        }
 
         have_ticks = container_init_cpu_ticks(&c, &init_ticks) >= 0;
-        r = worker_run(&c, deadline, repair_in_container, &req);
+        r = worker_run(&c, deadline, repair_in_container, &req, &output);
+        record_done(&previous);
+        if (r >= 0 && !o->dry_run && output && strncmp(output, REPAIR_RECORD_HEADER, strlen(REPAIR_RECORD_HEADER)) == 0) {
+                Record next = {};
+                int k;
+
+                /* Parsed, not copied: only well-formed lines of known shape reach the file. */
+                k = record_parse(output + strlen(REPAIR_RECORD_HEADER), &next);
+                if (k >= 0)
+                        k = record_write(record_fd, &next);
+                record_done(&next);
+                if (k < 0)
+                        log_warning_errno(k, "Failed to record the repair: %m");
+        }
         if (r == REPAIR_RESULT_REPAIRED || r == REPAIR_RESULT_SOME_FAILED)
                 (void) report_blocked_processes(&c);
         if (r == REPAIR_RESULT_SOME_FAILED || r == REPAIR_RESULT_ERROR || r < 0)

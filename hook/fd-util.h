@@ -33,3 +33,10 @@ static inline void fclosep(FILE **f) {
                 fclose(*f);
 }
 #define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* Closes every fd from `from` upwards except the ones in keep (at most 16). Negative entries
+ * in keep are ignored. */
+int close_all_fds_except(int from, const int *keep, size_t n_keep);
+
+/* Points stdin, stdout and stderr at /dev/null. */
+int stdio_to_dev_null(void);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,12 +40,20 @@ void log_setup(const char *program, LogTarget targets, int max_level) {
 }
 
 int log_open_file(const char *path) {
-        int fd;
+        struct stat st;
+        int fd, r;
 
-        /* O_NOFOLLOW: we run as root, the file may be in a directory others can write to. */
-        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0640);
+        /* O_NOFOLLOW: we run as root, the file may be in a directory others can write to.
+         * O_NONBLOCK: a FIFO in its place would hang us before any deadline exists. */
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK,
+                  0640);
         if (fd < 0)
                 return -errno;
+        r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
+        if (r < 0) {
+                (void) close(fd);
+                return r;
+        }
         log_close_file();
         log_options.file_fd = fd;
         log_options.targets |= LOG_TARGET_FILE;
@@ -80,10 +89,37 @@ const char *log_program(void) {
         return log_options.program;
 }
 
+void log_escape(char *dst, size_t size, const char *src) {
+        static const char hex[] = "0123456789abcdef";
+        size_t j = 0;
+
+        if (size == 0)
+                return;
+        for (const unsigned char *p = (const unsigned char *) src; *p; p++) {
+                if (*p >= 0x20 && *p < 0x7f) {
+                        if (j + 1 >= size)
+                                break;
+                        dst[j++] = (char) *p;
+                } else {
+                        if (j + 4 >= size)
+                                break;
+                        dst[j++] = '\\';
+                        dst[j++] = 'x';
+                        dst[j++] = hex[*p >> 4];
+                        dst[j++] = hex[*p & 0xf];
+                }
+        }
+        dst[j] = '\0';
+}
+
 static void log_dispatch(int level, int error, const char *file, int line, const char *func,
-                         const char *message) {
-        char buf[LINE_MAX + 64];
+                         const char *raw_message) {
+        char buf[LINE_MAX + 64], message[LINE_MAX];
         int n;
+
+        /* The one place every line passes: whatever a container put into the strings we log
+         * leaves here as one line of printable ASCII. */
+        log_escape(message, sizeof message, raw_message);
 
         if (log_options.targets & LOG_TARGET_RELAY) {
                 n = snprintf(buf, sizeof buf, "<%d>%s\n", level, message);
@@ -137,9 +173,12 @@ int log_full_errno(int level, int error, const char *file, int line, const char 
                    const char *format, ...) {
         char message[LINE_MAX];
         int saved_errno = errno;
+        bool synthetic;
         va_list ap;
 
         error = abs(error);
+        synthetic = IS_SYNTHETIC_ERRNO(error);
+        error &= ~LOG_SYNTHETIC_FLAG;
         if (level > log_options.max_level)
                 return -error;
 
@@ -149,7 +188,8 @@ int log_full_errno(int level, int error, const char *file, int line, const char 
         vsnprintf(message, sizeof message, format, ap);
         va_end(ap);
 
-        log_dispatch(level, error, file, line, func, message);
+        /* An invented error is no errno the kernel returned: no ERRNO= field for it. */
+        log_dispatch(level, synthetic ? 0 : error, file, line, func, message);
         errno = saved_errno;
         return -error;
 }

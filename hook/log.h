@@ -2,6 +2,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <syslog.h>
 
 #include "macro.h"
@@ -30,10 +32,18 @@ int log_open_file(const char *path);
 void log_close_file(void);
 const char *log_program(void);
 
-/* Logs and returns -abs(error), so "return log_error_errno(r, ...);" reports and propagates in
+/* Every message is escaped before it goes anywhere (see log_escape()): the strings we log come
+ * from the container and from our caller.
+ *
+ * Logs and returns -abs(error), so "return log_error_errno(r, ...);" reports and propagates in
  * one step. %m in the format refers to error, not to whatever errno happens to be. */
 int log_full_errno(int level, int error, const char *file, int line, const char *func,
                    const char *format, ...) _printf_(6, 7);
+
+/* Writes src to dst (size bytes) with every control character (newlines, escape codes, carriage
+ * returns...), DEL and every byte outside ASCII as \xNN: one line, no terminal escape sequence
+ * and no forged "<N>" priority prefix can come out of what a container wrote. */
+void log_escape(char *dst, size_t size, const char *src);
 
 /* Re-emits a line received from a worker's relay pipe. */
 void log_relayed_line(const char *line);
@@ -53,7 +63,11 @@ void log_relayed_line(const char *line);
 #define log_warning(...) ((void) log_warning_errno(0, __VA_ARGS__))
 #define log_error(...)   ((void) log_error_errno(0, __VA_ARGS__))
 
-/* For errors that have no errno of their own: marks the code as invented here. */
-#define SYNTHETIC_ERRNO(e) (e)
+/* For errors that have no errno of their own: marks the code as invented here, as systemd does,
+ * so that the log line carries no ERRNO= field as if the kernel had returned it. Only for the
+ * error argument of the log_*_errno() functions, which return the plain -errno. */
+#define LOG_SYNTHETIC_FLAG (1 << 30)
+#define SYNTHETIC_ERRNO(e) (LOG_SYNTHETIC_FLAG | abs(e))
+#define IS_SYNTHETIC_ERRNO(e) ((abs(e) & LOG_SYNTHETIC_FLAG) != 0)
 
 #define log_oom() log_error_errno(SYNTHETIC_ERRNO(ENOMEM), "Out of memory.")

@@ -155,11 +155,14 @@ static int parse_stream(FILE *f, const char *name, struct libmnt_table **ret) {
         return 0;
 }
 
-int mount_table_read(int proc_self_fd, struct libmnt_table **ret) {
+int mount_table_read(int mountinfo_fd, struct libmnt_table **ret) {
         _cleanup_fclose_ FILE *f = NULL;
         int fd;
 
-        fd = openat(proc_self_fd, "mountinfo", O_RDONLY | O_CLOEXEC);
+        /* A seq_file: reading it again from the start describes the namespace as it is now. */
+        if (lseek(mountinfo_fd, 0, SEEK_SET) < 0)
+                return -errno;
+        fd = fcntl(mountinfo_fd, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
                 return -errno;
         f = fdopen(fd, "re");

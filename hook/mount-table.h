@@ -49,9 +49,11 @@ typedef struct AutofsStack {
         FsIdentity visible;     /* the topmost mount at this path, whatever it is */
 } AutofsStack;
 
-/* Parses the mount table of the namespace we are in, as seen from our root, through the host's
- * /proc/self (an fd opened before we changed root; the container's procfs does not show us). */
-int mount_table_read(int proc_self_fd, struct libmnt_table **ret);
+/* Parses the mount table from an open mountinfo file, read again from its start: the worker's
+ * own mountinfo, opened after it joined the container's mount namespace and root (the
+ * container's procfs does not show the worker), describes that namespace as seen from that
+ * root. */
+int mount_table_read(int mountinfo_fd, struct libmnt_table **ret);
 
 /* Parses a mountinfo text; used by the above and by unit tests. */
 int mount_table_parse_string(const char *text, struct libmnt_table **ret);

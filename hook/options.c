@@ -182,7 +182,9 @@ int repair_options_load_file(RepairOptions *o, const char *path) {
         struct stat st;
         unsigned n = 0;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a FIFO put in its place must not hang us before any deadline exists; the
+         * check for a regular file follows. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)

@@ -40,6 +40,27 @@ int record_add(Record *r, const char *unit, const AutofsIdentity *autofs) {
         return 0;
 }
 
+bool stash_name_is_valid(const char *name) {
+        const char *hex = name + strlen(STASH_NAME_PREFIX);
+
+        if (strncmp(name, STASH_NAME_PREFIX, strlen(STASH_NAME_PREFIX)) != 0 ||
+            strlen(hex) != STASH_NAME_SIZE - sizeof STASH_NAME_PREFIX)
+                return false;
+        return strspn(hex, "0123456789abcdef") == strlen(hex);
+}
+
+int record_add_stash(Record *r, const char *name) {
+        if (!stash_name_is_valid(name))
+                return -EINVAL;
+        for (size_t i = 0; i < r->n_stashes; i++)
+                if (strcmp(r->stashes[i], name) == 0)
+                        return 0;
+        if (r->n_stashes >= RECORD_MAX_STASHES)
+                return -E2BIG;
+        strcpy(r->stashes[r->n_stashes++], name);
+        return 0;
+}
+
 const AutofsIdentity *record_lookup(const Record *r, const char *unit) {
         for (size_t i = 0; i < r->n; i++)
                 if (strcmp(r->entries[i].unit, unit) == 0)
@@ -67,7 +88,10 @@ int record_parse(const char *text, Record *ret) {
                 if (len > 0 && len < sizeof buf) {
                         memcpy(buf, line, len);
                         buf[len] = '\0';
-                        if (sscanf(buf, "%d %llu %llu %255s%n", &mnt_id, &dev, &ino, unit, &k) == 4 &&
+                        if (strncmp(buf, "stash ", 6) == 0) {
+                                /* An unknown or surplus name is dropped like a damaged line. */
+                                (void) record_add_stash(&r, buf + 6);
+                        } else if (sscanf(buf, "%d %llu %llu %255s%n", &mnt_id, &dev, &ino, unit, &k) == 4 &&
                             buf[k] == '\0' && unit_name_is_valid(unit, ".automount")) {
                                 AutofsIdentity id = { mnt_id, dev, ino };
                                 k = record_add(&r, unit, &id);
@@ -99,8 +123,8 @@ int record_read(int fd, Record *ret) {
         return record_parse(buf, ret);
 }
 
-int record_write(int fd, const Record *r) {
-        _cleanup_free_ char *text = NULL;
+int record_format(const Record *r, char **ret_text, size_t *ret_size) {
+        char *text = NULL;
         size_t size = 0;
         FILE *f;
 
@@ -111,9 +135,25 @@ int record_write(int fd, const Record *r) {
                 fprintf(f, "%d %" PRIu64 " %" PRIu64 " %s\n", r->entries[i].autofs.mnt_id,
                         r->entries[i].autofs.dev, r->entries[i].autofs.pipe_ino,
                         r->entries[i].unit);
-        if (fclose(f) != 0)
+        for (size_t i = 0; i < r->n_stashes; i++)
+                fprintf(f, "stash %s\n", r->stashes[i]);
+        if (fclose(f) != 0) {
+                free(text);
                 return -ENOMEM;
+        }
+        *ret_text = text;
+        *ret_size = size;
+        return 0;
+}
 
+int record_write(int fd, const Record *r) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        int k;
+
+        k = record_format(r, &text, &size);
+        if (k < 0)
+                return k;
         if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
                 return -errno;
         return write_all(fd, text, size);
@@ -160,6 +200,19 @@ static void prune_stale_records(int dir_fd) {
         closedir(d);
 }
 
+int record_open_readonly(const char *state_dir, const Container *c) {
+        _cleanup_close_ int dir_fd = -EBADF;
+        char name[64];
+        int fd;
+
+        dir_fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir_fd < 0)
+                return -errno;
+        snprintf(name, sizeof name, "%d-%" PRIu64 ".record", (int) c->pid, c->start_time);
+        fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
 int record_open_locked(const char *state_dir, const Container *c, usec_t deadline) {
         _cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
         char name[64];
@@ -171,7 +224,7 @@ int record_open_locked(const char *state_dir, const Container *c, usec_t deadlin
         if (dir_fd < 0)
                 return log_error_errno(errno, "Failed to open %s: %m", state_dir);
         if (fstat(dir_fd, &st) < 0)
-                return -errno;
+                return log_error_errno(errno, "Failed to inspect %s: %m", state_dir);
         if (st.st_uid != geteuid() || (st.st_mode & 0022))
                 return log_error_errno(SYNTHETIC_ERRNO(EPERM),
                                        "%s is writable by others; refusing to keep state there.",

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fd-util.h"
+#include "io-util.h"
 #include "log.h"
 #include "mount-ops.h"
 #include "mount-table.h"
@@ -48,10 +49,13 @@ typedef struct UnitRepair {
 typedef struct Repair {
         const Worker *worker;
         const RepairOptions *options;
-        int record_fd;
         usec_t soft_deadline;   /* for systemd; what is left after it is for putting trees back */
         sd_bus *bus;
         Stash stash;
+        const char *stash_name;
+        Record kept;            /* stashes that still hold trees, for the next run */
+        bool recovered;         /* the recorded stashes were looked at */
+        bool record_written;
         UnitRepair *units;
         size_t n_units;
 } Repair;
@@ -67,7 +71,10 @@ static void repair_done(Repair *rp) {
         }
         free(rp->units);
         stash_close(&rp->stash);
-        sd_bus_flush_close_unref(rp->bus);
+        record_done(&rp->kept);
+        /* Without a flush: everything we wait for was answered, and a peer that stops reading
+         * must not hold us past the deadline. */
+        sd_bus_close_unref(rp->bus);
 }
 
 _printf_(3, 4)
@@ -165,73 +172,57 @@ static UnitRepair *find_unit(Repair *rp, const char *name) {
         return NULL;
 }
 
-/* Opens the parent directory of where, for unmounting by name relative to it. */
-static int open_parent(const char *where, const char **ret_base) {
-        const char *slash = strrchr(where, '/');
-        _cleanup_free_ char *parent = NULL;
-
-        if (!slash)
-                return -EINVAL;
-        /* "/a" has the parent "/", "/a/b" has "/a". */
-        parent = strndup(where, slash == where ? 1 : (size_t) (slash - where));
-        if (!parent)
-                return -ENOMEM;
-        *ret_base = slash + 1;
-        return open_path_no_symlinks(AT_FDCWD, parent, O_DIRECTORY);
-}
-
-/* Puts tree_fd on top of whatever is mounted at where now. If systemd mounted the unit's
- * filesystem on the new autofs meanwhile (an access raced us), that one is new and empty: it
- * goes, unless it is busy, in which case our tree is stacked on top of it. */
-static int put_tree_on_top(const Repair *rp, const char *where, int tree_fd,
+/* Puts tree_fd on top of whatever is mounted at Where now. If a filesystem was mounted on the
+ * new autofs meanwhile (an access raced us, or users worked on it since an interrupted run), it
+ * may hold data by now: it stays, under our tree, and the log says so. */
+static int put_tree_on_top(const Repair *rp, const UnitRepair *u, int tree_fd,
                            const FsIdentity *tree, bool *ret_already_there) {
         _cleanup_mnt_table_ struct libmnt_table *t = NULL;
-        _cleanup_close_ int parent_fd = -EBADF, target_fd = -EBADF;
+        _cleanup_close_ int target_fd = -EBADF;
         AutofsStack now;
-        const char *base;
         int r;
 
         *ret_already_there = false;
-        r = mount_table_read(rp->worker->proc_self_fd, &t);
+        r = mount_table_read(rp->worker->mountinfo_fd, &t);
         if (r < 0)
                 return r;
-        r = mount_table_autofs_stack(t, where, &now);
+        r = mount_table_autofs_stack(t, u->where, &now);
         if (r == 0 && fs_identity_equal(&now.visible, tree)) {
                 *ret_already_there = true;
                 return 0;
         }
-        if (r == 0 && now.has_autofs && now.n_on_top > 0) {
-                parent_fd = open_parent(where, &base);
-                if (parent_fd < 0)
-                        return parent_fd;
-                r = unmount_at(parent_fd, base, 0);
-                if (r < 0)
-                        log_warning_errno(r, "%s: a new filesystem was mounted meanwhile and cannot be unmounted (%m); putting the original on top of it.",
-                                          where);
-        }
+        if (r == 0 && now.has_autofs && now.n_on_top > 0)
+                log_warning("%s (%s): a %s was mounted there meanwhile; it may hold new data and is kept, under the original.",
+                            u->name, u->where, now.top_fstype);
 
-        target_fd = open_path_no_symlinks(AT_FDCWD, where, 0);
+        target_fd = open_path_no_symlinks(AT_FDCWD, u->where, 0);
         if (target_fd < 0)
                 return target_fd;
         return attach_mount_tree(tree_fd, target_fd);
 }
 
-/* A previous run was killed while trees were set aside: put each back, then repair as usual. */
-static void recover_stash(Repair *rp) {
+/* Puts back what an interrupted run left in one of its stashes. */
+static void recover_one_stash(Repair *rp, const char *stash_name) {
         _cleanup_mnt_table_ struct libmnt_table *t = NULL;
         _cleanup_strv_free_ char **names = NULL;
+        Stash stash = STASH_NULL;
         int r;
 
-        r = stash_open(&rp->stash, false);
-        if (r < 0)
+        r = stash_open(&stash, stash_name);
+        if (r == -ENOENT)
                 return;
-
-        r = mount_table_read(rp->worker->proc_self_fd, &t);
-        if (r >= 0)
-                r = mount_table_children_of(t, STASH_DIR, &names);
         if (r < 0) {
-                log_warning_errno(r, "Failed to look for set-aside trees in %s: %m", STASH_DIR);
+                log_warning_errno(r, "Cannot use the stash %s/%s of an earlier run: %m", STASH_PARENT,
+                                  stash_name);
                 return;
+        }
+
+        r = mount_table_read(rp->worker->mountinfo_fd, &t);
+        if (r >= 0)
+                r = mount_table_children_of(t, stash.path, &names);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to look for set-aside trees in %s: %m", stash.path);
+                goto finish;
         }
 
         for (char **n = names; *n; n++) {
@@ -241,7 +232,7 @@ static void recover_stash(Repair *rp) {
                 AutofsStack stashed;
                 bool already;
 
-                snprintf(stash_path, sizeof stash_path, "%s/%s", STASH_DIR, *n);
+                snprintf(stash_path, sizeof stash_path, "%s/%s", stash.path, *n);
                 if (!u || !u->where_valid) {
                         log_warning("%s holds a tree of no active automount unit of this container; leaving it there.",
                                     stash_path);
@@ -250,13 +241,13 @@ static void recover_stash(Repair *rp) {
                 if (mount_table_autofs_stack(t, stash_path, &stashed) < 0)
                         continue;
 
-                tree_fd = stash_clone(&rp->stash, *n);
+                tree_fd = stash_clone(&stash, *n);
                 if (tree_fd < 0) {
                         log_error_errno(tree_fd, "%s: failed to take the tree set aside by an interrupted run: %m",
                                         u->name);
                         continue;
                 }
-                r = put_tree_on_top(rp, u->where, tree_fd, &stashed.visible, &already);
+                r = put_tree_on_top(rp, u, tree_fd, &stashed.visible, &already);
                 if (r < 0) {
                         log_error_errno(r, "%s: failed to put back the tree set aside by an interrupted run; it stays at %s: %m",
                                         u->name, stash_path);
@@ -266,17 +257,31 @@ static void recover_stash(Repair *rp) {
                 }
                 log_notice("%s (%s): %s set aside by an interrupted run, %s.", u->name, u->where,
                            *n, already ? "was still in place" : "put back");
-                r = stash_drop(&rp->stash, *n);
+                r = stash_drop(&stash, *n);
                 if (r < 0)
                         log_warning_errno(r, "Failed to remove %s: %m", stash_path);
         }
+
+finish:
+        if (!stash_close(&stash))
+                (void) record_add_stash(&rp->kept, stash_name);
+}
+
+/* A previous run was killed while trees were set aside: put each back, then repair as usual.
+ * Only stashes the host-side record names are looked at: anything else in the container's /run
+ * was made by the container. */
+static void recover_stash(Repair *rp, const Record *previous) {
+        rp->recovered = true;
+        for (size_t i = 0; i < previous->n_stashes; i++)
+                if (!streq_ptr(previous->stashes[i], rp->stash_name))
+                        recover_one_stash(rp, previous->stashes[i]);
 }
 
 static void plan_units(Repair *rp, const Record *record) {
         _cleanup_mnt_table_ struct libmnt_table *t = NULL;
         int r;
 
-        r = mount_table_read(rp->worker->proc_self_fd, &t);
+        r = mount_table_read(rp->worker->mountinfo_fd, &t);
         if (r < 0) {
                 log_error_errno(r, "Failed to read the container's mount table: %m");
                 for (size_t i = 0; i < rp->n_units; i++)
@@ -345,7 +350,7 @@ static int set_aside(Repair *rp, UnitRepair *u) {
                 r = stash_put(&rp->stash, u->name, u->tree_fd);
                 if (r < 0)
                         log_warning_errno(r, "%s: cannot keep a copy in %s (%m); the tree is held only by this process until it is back.",
-                                          u->name, STASH_DIR);
+                                          u->name, rp->stash.path);
                 else
                         u->stashed = true;
         }
@@ -394,14 +399,15 @@ static void put_back(Repair *rp, UnitRepair *u) {
         if (u->tree_fd < 0)
                 return;
 
-        r = put_tree_on_top(rp, u->where, u->tree_fd, &u->before.top, &already);
+        r = put_tree_on_top(rp, u, u->tree_fd, &u->before.top, &already);
         if (r < 0) {
-                log_error_errno(r, "%s: failed to put the %s back on %s: %m%s%s", u->name,
+                log_error_errno(r, "%s: failed to put the %s back on %s: %m%s%s%s", u->name,
                                 u->before.top_fstype, u->where,
-                                u->stashed ? "; it is kept at " STASH_DIR "/" : "",
-                                u->stashed ? u->name : "");
-                unit_set(u, UNIT_FAILED, "the filesystem on top could not be put back%s",
-                         u->stashed ? " (kept in " STASH_DIR ")" : "");
+                                u->stashed ? "; it is kept at " : "",
+                                u->stashed ? rp->stash.path : "", u->stashed ? "/" : "");
+                unit_set(u, UNIT_FAILED, "the filesystem on top could not be put back%s%s%s",
+                         u->stashed ? " (kept in " : "", u->stashed ? rp->stash.path : "",
+                         u->stashed ? ")" : "");
                 return;
         }
         u->tree_back = true;
@@ -410,13 +416,13 @@ static void put_back(Repair *rp, UnitRepair *u) {
          * then all that keeps the data. */
         if (u->stashed && restart_job_may_still_run(&u->job)) {
                 log_error("%s: its restart may still run in systemd and detach the %s again; a copy stays at %s/%s until a later run puts it back.",
-                          u->name, u->before.top_fstype, STASH_DIR, u->name);
+                          u->name, u->before.top_fstype, rp->stash.path, u->name);
                 return;
         }
         if (u->stashed) {
                 r = stash_drop(&rp->stash, u->name);
                 if (r < 0)
-                        log_warning_errno(r, "Failed to remove %s/%s: %m", STASH_DIR, u->name);
+                        log_warning_errno(r, "Failed to remove %s/%s: %m", rp->stash.path, u->name);
                 else
                         u->stashed = false;
         }
@@ -426,7 +432,7 @@ static void verify_units(Repair *rp) {
         _cleanup_mnt_table_ struct libmnt_table *t = NULL;
         int r;
 
-        r = mount_table_read(rp->worker->proc_self_fd, &t);
+        r = mount_table_read(rp->worker->mountinfo_fd, &t);
         for (size_t i = 0; i < rp->n_units; i++) {
                 UnitRepair *u = &rp->units[i];
 
@@ -498,13 +504,21 @@ static void report_unit(const UnitRepair *u, bool dry_run) {
         }
 }
 
-static int write_record(Repair *rp, const Record *previous) {
+/* Hands the new record to the caller, which alone holds the host file. After a repair it names
+ * the units repaired; otherwise (full == false) what earlier runs recorded stays. Either way it
+ * names the stashes that still hold trees. */
+static int write_record(Repair *rp, const Record *previous, bool full) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
         Record r = {};
         int k = 0;
 
-        if (rp->record_fd < 0)
+        rp->record_written = true;
+        if (rp->worker->output_fd < 0)
                 return 0;
-        for (size_t i = 0; i < rp->n_units && k >= 0; i++) {
+        for (size_t i = 0; !full && i < previous->n && k >= 0; i++)
+                k = record_add(&r, previous->entries[i].unit, &previous->entries[i].autofs);
+        for (size_t i = 0; full && i < rp->n_units && k >= 0; i++) {
                 const UnitRepair *u = &rp->units[i];
 
                 if (u->state == UNIT_REPAIRED)
@@ -513,15 +527,29 @@ static int write_record(Repair *rp, const Record *previous) {
                 else if (u->state == UNIT_ALREADY_REPAIRED)
                         k = record_add(&r, u->name, record_lookup(previous, u->name));
         }
+        if (rp->stash.dir_fd >= 0 && !stash_close(&rp->stash))
+                (void) record_add_stash(&rp->kept, rp->stash_name);
+        for (size_t i = 0; i < rp->kept.n_stashes && k >= 0; i++)
+                k = record_add_stash(&r, rp->kept.stashes[i]);
+        /* Stashes of interrupted runs that this run did not get to look at stay recorded. */
+        for (size_t i = 0; !rp->recovered && i < previous->n_stashes && k >= 0; i++)
+                if (!streq_ptr(previous->stashes[i], rp->stash_name))
+                        k = record_add_stash(&r, previous->stashes[i]);
         if (k >= 0)
-                k = record_write(rp->record_fd, &r);
+                k = record_format(&r, &text, &size);
+        if (k >= 0)
+                k = write_all(rp->worker->output_fd, REPAIR_RECORD_HEADER, strlen(REPAIR_RECORD_HEADER));
+        if (k >= 0)
+                k = write_all(rp->worker->output_fd, text, size);
         record_done(&r);
         return k;
 }
 
-/* Tests need to kill us at exact points of the sequence: with
- * AUTOFS_RESTORE_HOOK_STOP_AT=<point> in the environment the worker stops itself there (SIGSTOP)
- * and goes on when continued. */
+#ifdef AUTOFS_RESTORE_HOOK_FAULT_INJECTION
+/* Only in the test build (build/test-bin/, never installed): tests need to kill us at exact
+ * points of the sequence. With AUTOFS_RESTORE_HOOK_STOP_AT=<point> in the environment the worker
+ * stops itself there (SIGSTOP) and goes on when continued. An installed hook must not let its
+ * inherited environment stop a root process half-way through a repair. */
 static void test_stop_point(const char *point) {
         const char *e = getenv("AUTOFS_RESTORE_HOOK_STOP_AT");
 
@@ -530,6 +558,10 @@ static void test_stop_point(const char *point) {
                 (void) raise(SIGSTOP);
         }
 }
+#else
+static void test_stop_point(const char *point) {
+}
+#endif
 
 static bool is_systemd_running(void) {
         struct stat st;
@@ -543,10 +575,10 @@ int repair_in_container(const Worker *w, void *userdata) {
         Repair rp = {
                 .worker = w,
                 .options = req->options,
-                .record_fd = req->record_fd,
+                .stash_name = req->stash_name,
                 .stash = STASH_NULL,
         };
-        Record record = {};
+        const Record *record = req->previous;
         size_t pending = 0, repaired = 0, failed = 0, untouched = 0;
         _cleanup_free_ RestartJob *jobs = NULL;
         usec_t left = usec_until(w->deadline);
@@ -555,7 +587,8 @@ int repair_in_container(const Worker *w, void *userdata) {
         if (!is_systemd_running()) {
                 log_notice("PID 1 of the container (%s) is not systemd; nothing to do.",
                            w->container->comm);
-                return REPAIR_RESULT_NOT_SYSTEMD;
+                result = REPAIR_RESULT_NOT_SYSTEMD;
+                goto finish;
         }
 
         /* Keep a fifth of the time, at most 2 s, for putting trees back whatever systemd does. */
@@ -575,12 +608,9 @@ int repair_in_container(const Worker *w, void *userdata) {
                 goto finish;
         }
 
-        if (rp.record_fd >= 0 && record_read(rp.record_fd, &record) < 0)
-                log_warning("The record of earlier runs is unreadable; repairing everything.");
-
         if (!rp.options->dry_run)
-                recover_stash(&rp);
-        plan_units(&rp, &record);
+                recover_stash(&rp, record);
+        plan_units(&rp, record);
 
         for (size_t i = 0; i < rp.n_units; i++)
                 if (rp.units[i].state == UNIT_PENDING)
@@ -602,10 +632,10 @@ int repair_in_container(const Worker *w, void *userdata) {
                 goto finish;
         }
 
-        r = stash_open(&rp.stash, true);
+        r = rp.stash_name ? stash_create(&rp.stash, rp.stash_name) : -ENOKEY;
         if (r < 0)
-                log_warning_errno(r, "Cannot use %s (%m); trees set aside are held only by this process.",
-                                  STASH_DIR);
+                log_warning_errno(r, "Cannot make a stash in %s (%m); trees set aside are held only by this process.",
+                                  STASH_PARENT);
 
         jobs = calloc(pending, sizeof *jobs);
         if (!jobs) {
@@ -678,14 +708,17 @@ int repair_in_container(const Worker *w, void *userdata) {
         log_info("%zu automount unit(s): %zu repaired, %zu failed, %zu not touched.",
                  rp.n_units, repaired, failed, untouched);
 
-        r = write_record(&rp, &record);
+        r = write_record(&rp, record, true);
         if (r < 0)
                 log_warning_errno(r, "Failed to record the repair: %m");
 
         result = failed > 0 ? REPAIR_RESULT_SOME_FAILED : REPAIR_RESULT_REPAIRED;
 
 finish:
-        record_done(&record);
+        /* However the run ended, the record names what is still in stashes, and no longer
+         * this run's stash if it holds nothing. */
+        if (!rp.options->dry_run && !rp.record_written && write_record(&rp, record, false) < 0)
+                log_warning("Failed to record the run.");
         repair_done(&rp);
         return result;
 }

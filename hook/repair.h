@@ -2,6 +2,7 @@
 #pragma once
 
 #include "options.h"
+#include "record.h"
 #include "worker.h"
 
 /* How a run in the container ended; also the worker's exit status. */
@@ -15,8 +16,13 @@ typedef enum RepairResult {
 
 typedef struct RepairRequest {
         const RepairOptions *options;
-        int record_fd;          /* host-side record of this container, locked; -EBADF: none */
+        const Record *previous; /* what earlier runs for this container recorded */
+        const char *stash_name; /* this run's stash, already in the record; NULL: none */
 } RepairRequest;
+
+/* The first line of the worker's output when it has a new record for the caller to keep; the
+ * record's lines follow. The worker holds no host file: the caller writes the record. */
+#define REPAIR_RECORD_HEADER "record\n"
 
 /* The repair sequence, run by a worker inside the container (see worker.h). userdata is a
  * RepairRequest. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@
 
 /* Untrusted peer: a container's systemd could answer with anything, so bound what we keep. */
 #define MAX_AUTOMOUNT_UNITS 4096
+#define EARLY_REMOVALS_PER_UNIT 4
 
 
 static void sd_bus_error_freep(sd_bus_error *e) {
@@ -30,6 +32,74 @@ static int set_call_timeout(sd_bus *bus, usec_t deadline) {
         if (left == 0)
                 return -ETIMEDOUT;
         return sd_bus_set_method_call_timeout(bus, left);
+}
+
+/* Runs the bus until done() says so or the deadline passes. Every message is dispatched as it
+ * arrives: nothing a flooding peer sends piles up in sd-bus's queues while we wait. */
+static int run_bus_until(sd_bus *bus, usec_t deadline, bool (*done)(void *userdata), void *userdata) {
+        for (;;) {
+                usec_t left;
+                int r;
+
+                if (done(userdata))
+                        return 0;
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        continue;
+                left = usec_until(deadline);
+                if (left == 0)
+                        return -ETIMEDOUT;
+                r = sd_bus_wait(bus, left);
+                if (r < 0 && r != -EINTR)
+                        return r;
+        }
+}
+
+static bool bus_is_ready(void *userdata) {
+        return sd_bus_is_ready(userdata) > 0;
+}
+
+typedef struct CallResult {
+        bool done;
+        sd_bus_message *reply;
+} CallResult;
+
+static int on_call_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        CallResult *c = userdata;
+
+        c->reply = sd_bus_message_ref(m);
+        c->done = true;
+        return 0;
+}
+
+static bool call_is_done(void *userdata) {
+        return ((CallResult *) userdata)->done;
+}
+
+/* sd_bus_call() with the run's deadline, but without its queueing: sd_bus_call() keeps every
+ * other message that arrives meanwhile (sd-bus allows hundreds of thousands), which a container's
+ * systemd can fill with large signals. */
+static int call_bounded(sd_bus *bus, sd_bus_message *call, usec_t deadline, sd_bus_error *error,
+                        sd_bus_message **ret_reply) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        CallResult c = {};
+        int r;
+
+        r = sd_bus_call_async(bus, &slot, call, on_call_reply, &c, usec_until(deadline) ?: 1);
+        if (r < 0)
+                return r;
+        r = run_bus_until(bus, deadline, call_is_done, &c);
+        if (r < 0)
+                return r;
+        if (sd_bus_message_is_method_error(c.reply, NULL)) {
+                r = sd_bus_error_copy(error, sd_bus_message_get_error(c.reply));
+                sd_bus_message_unref(c.reply);
+                return r < 0 ? r : -EIO;
+        }
+        *ret_reply = c.reply;
+        return 0;
 }
 
 void automount_unit_info_free_array(AutomountUnitInfo *a, size_t n) {
@@ -70,7 +140,8 @@ static int check_peer(sd_bus *bus, pid_t expected_pid) {
 }
 
 int systemd_bus_open(int pidns_fd, pid_t expected_pid, usec_t deadline, sd_bus **ret) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        /* No flush on failure: a peer that never authenticates or never reads would hold us. */
+        _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
         _cleanup_close_ int fd = -EBADF;
         int r;
 
@@ -86,6 +157,10 @@ int systemd_bus_open(int pidns_fd, pid_t expected_pid, usec_t deadline, sd_bus *
                 return r;
         TAKE_FD(fd);
         r = sd_bus_start(bus);
+        if (r < 0)
+                return r;
+        /* sd-bus would wait up to 90 s for a peer that accepts and never authenticates. */
+        r = run_bus_until(bus, deadline, bus_is_ready, bus);
         if (r < 0)
                 return r;
         r = check_peer(bus, expected_pid);
@@ -122,7 +197,7 @@ int systemd_list_automounts(sd_bus *bus, usec_t deadline, AutomountUnitInfo **re
         if (r < 0)
                 return r;
 
-        r = sd_bus_call(bus, call, 0, &error, &reply);
+        r = call_bounded(bus, call, deadline, &error, &reply);
         if (r < 0)
                 return log_debug_errno(r, "ListUnitsByPatterns failed: %s", error.message ?: "?");
 
@@ -167,17 +242,33 @@ int systemd_list_automounts(sd_bus *bus, usec_t deadline, AutomountUnitInfo **re
 
 int systemd_get_unit_property(sd_bus *bus, const char *object_path, const char *interface,
                               const char *property, usec_t deadline, char **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *call = NULL;
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *value;
+        char *copy;
         int r;
 
         r = set_call_timeout(bus, deadline);
         if (r < 0)
                 return r;
-        r = sd_bus_get_property_string(bus, SYSTEMD_SERVICE, object_path, interface, property,
-                                       &error, ret);
+        r = sd_bus_message_new_method_call(bus, &call, SYSTEMD_SERVICE, object_path,
+                                           "org.freedesktop.DBus.Properties", "Get");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(call, "ss", interface, property);
+        if (r < 0)
+                return r;
+        r = call_bounded(bus, call, deadline, &error, &reply);
         if (r < 0)
                 return log_debug_errno(r, "Failed to read %s of %s: %s", property, object_path,
                                        error.message ?: "?");
+        r = sd_bus_message_read(reply, "v", "s", &value);
+        if (r < 0)
+                return r;
+        copy = strdup(value);
+        if (!copy)
+                return -ENOMEM;
+        *ret = copy;
         return 0;
 }
 
@@ -230,7 +321,11 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                 if (streq_ptr(b->jobs[i].job_path, job_path) && !b->jobs[i].finished)
                         return job_set_result(b, &b->jobs[i], result);
 
-        /* Only remember removals of units we restart, so a chatty systemd cannot grow this. */
+        /* Only remember removals of units we restart, and only a few per unit, so a chatty or
+         * flooding systemd cannot grow this. A systemd that buries our job's removal under more
+         * leaves the job unfinished at the deadline: reported, not trusted. */
+        if (b->n_early >= EARLY_REMOVALS_PER_UNIT * b->n)
+                return 0;
         for (size_t i = 0; i < b->n; i++)
                 if (streq_ptr(b->jobs[i].unit, unit) && !b->jobs[i].job_path) {
                         ne = realloc(b->early, (b->n_early + 1) * sizeof *ne);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -251,8 +252,26 @@ typedef struct Monitor {
         char lxcpath[4096];
 } Monitor;
 
-/* Every process titled "[lxc monitor] LXCPATH NAME" that runs as our own user: a process of
- * another user could give itself any title. */
+/* Every process titled "[lxc monitor] LXCPATH NAME" that runs as our own user, in our own PID
+ * and user namespaces: a process of another user could give itself any title, and so could root
+ * of a container without a user namespace, which runs as uid 0 too but in the container's PID
+ * namespace. (Not the mount namespace: LXC often runs in one of its own, e.g. under LXD.) */
+static bool same_namespaces_as_us(int proc_fd) {
+        static const char *const names[] = { "ns/pid", "ns/user" };
+        struct stat ours, theirs;
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                char self[32];
+
+                snprintf(self, sizeof self, "/proc/self/%s", names[i]);
+                if (stat(self, &ours) < 0 || fstatat(proc_fd, names[i], &theirs, 0) < 0)
+                        return false;
+                if (ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino)
+                        return false;
+        }
+        return true;
+}
+
 static int find_monitors(const char *name, const char *lxcpath, Monitor **ret, size_t *ret_n) {
         _cleanup_(closedirp) DIR *d = NULL;
         _cleanup_free_ Monitor *list = NULL;
@@ -280,6 +299,8 @@ static int find_monitors(const char *name, const char *lxcpath, Monitor **ret, s
                 if (len <= 0 || !lxc_monitor_title_match(cmdline, (size_t) len, name, lxcpath, found, sizeof found))
                         continue;
                 if (proc_uids(fd, &ruid, &euid) < 0 || ruid != me || euid != me)
+                        continue;
+                if (!same_namespaces_as_us(fd))
                         continue;
 
                 l = realloc(list, (n + 1) * sizeof *l);

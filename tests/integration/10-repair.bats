@@ -76,8 +76,10 @@ teardown() {
         "$REPAIR_BREAK" --pid "$CT_PID"
         table=$(cat "/proc/$CT_PID/mountinfo")
 
-        run "$REPAIR_HOOK" --pid "$CT_PID" --dry-run
+        run "$REPAIR_HOOK" --pid "$CT_PID" --dry-run --state-dir "$BATS_TEST_TMPDIR/state"
         assert_success
+        # Nothing on the host either: no state directory, no record, no lock.
+        [[ ! -e $BATS_TEST_TMPDIR/state ]] || fail "--dry-run made $BATS_TEST_TMPDIR/state"
         assert_output --partial "srv-a1.automount (/srv/a1): would restart"
         assert_output --partial "would set aside tmpfs"
         assert_equal "$(cat "/proc/$CT_PID/mountinfo")" "$table"
@@ -147,10 +149,12 @@ teardown() {
         ((SECONDS - start < 20))
 }
 
-# Runs the hook until the worker stops itself at POINT; sets HOOK_PID and WORKER_PID.
+# Runs the test build of the hook until the worker stops itself at POINT; sets HOOK_PID and
+# WORKER_PID.
 start_hook_stopped_at() {
         local point=$1 i state
-        AUTOFS_RESTORE_HOOK_STOP_AT=$point "$REPAIR_HOOK" --pid "$CT_PID" \
+        [[ -x $REPAIR_HOOK_FAULT ]] || fail "$REPAIR_HOOK_FAULT not built (make)"
+        AUTOFS_RESTORE_HOOK_STOP_AT=$point "$REPAIR_HOOK_FAULT" --pid "$CT_PID" \
                 >"$BATS_TEST_TMPDIR/hook.log" 2>&1 &
         HOOK_PID=$!
         for ((i = 0; i < 200; i++)); do
@@ -173,7 +177,7 @@ start_hook_stopped_at() {
         start_hook_stopped_at restarted
         # The originals are gone from their places and live on in the stash only.
         [[ $(top_mount "$CT_PID" /srv/a1) != "$(grep '^/srv/a1=' <<<"$tops_before" | cut -d= -f2)" ]]
-        grep -q ' /run/autofs-restore-hook/srv-a1.automount ' "/proc/$CT_PID/mountinfo"
+        grep -Eq ' /run/autofs-restore-hook\.[0-9a-f]{16}/srv-a1\.automount ' "/proc/$CT_PID/mountinfo"
         kill -KILL "$WORKER_PID" "$HOOK_PID"
         wait "$HOOK_PID" || true
 
@@ -181,6 +185,61 @@ start_hook_stopped_at() {
         assert_success
         assert_output --partial "set aside by an interrupted run, put back"
         all_answer "$CT_PID"
+        files_intact "$NAME"
+        assert_equal "$(tops_of "$CT_PID")" "$tops_before"
+        no_leftovers_in "$CT_PID"
+}
+
+@test "recovery keeps what users wrote to the new filesystem since the interrupted run" {
+        boot "$NAME"
+        write_files "$NAME"
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        start_hook_stopped_at restarted
+        kill -KILL "$WORKER_PID" "$HOOK_PID"
+        wait "$HOOK_PID" || true
+        STOPPED_PIDS=
+        # The restarted automount serves a new, empty tmpfs: someone works on it.
+        ct_sh "$NAME" "echo 'new data' > /srv/a1/newfile" || fail "cannot write to the new /srv/a1"
+
+        run "$REPAIR_HOOK" --pid "$CT_PID"
+        echo "$output"
+        assert_success
+        assert_output --partial "srv-a1.automount (/srv/a1): a tmpfs was mounted there meanwhile; it may hold new data and is kept, under the original."
+        assert_output --partial "set aside by an interrupted run, put back"
+        files_intact "$NAME"
+        no_leftovers_in "$CT_PID"
+        # Under the original lies the new filesystem, with its file.
+        nsenter -t "$CT_PID" -m umount /srv/a1
+        assert_equal "$(nsenter -t "$CT_PID" -m cat /srv/a1/newfile)" "new data"
+}
+
+@test "a SIGTERM to the hook's process group after the restart takes no tree with it" {
+        boot "$NAME"
+        write_files "$NAME"
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        tops_before=$(tops_of "$CT_PID")
+        # A process group of its own, as a terminal or a runtime would give it. (Background jobs
+        # of a script ignore SIGINT, so a Ctrl-C cannot be played here; SIGTERM is what a runtime
+        # sends.)
+        AUTOFS_RESTORE_HOOK_STOP_AT=restarted setsid "$REPAIR_HOOK_FAULT" --pid "$CT_PID" \
+                >"$BATS_TEST_TMPDIR/hook.log" 2>&1 &
+        HOOK_PID=$!
+        for ((i = 0; i < 200; i++)); do
+                WORKER_PID=$(rig_child_of "$HOOK_PID") || WORKER_PID=
+                [[ -n $WORKER_PID && $(rig_proc_state "$WORKER_PID") == T* ]] && break
+                sleep 0.05
+        done
+        [[ $(rig_proc_state "$WORKER_PID") == T* ]] || fail "the worker did not stop"
+        STOPPED_PIDS="$HOOK_PID $WORKER_PID"
+        kill -TERM -- "-$HOOK_PID"
+        kill -CONT "$WORKER_PID"
+        wait "$HOOK_PID" || true
+        for ((i = 0; i < 100; i++)); do
+                [[ -d /proc/$WORKER_PID ]] || break
+                sleep 0.1
+        done
+        [[ ! -d /proc/$WORKER_PID ]] || fail "the worker is still there"
+        STOPPED_PIDS=
         files_intact "$NAME"
         assert_equal "$(tops_of "$CT_PID")" "$tops_before"
         no_leftovers_in "$CT_PID"
@@ -204,6 +263,25 @@ start_hook_stopped_at() {
         files_intact "$NAME"
         assert_equal "$(tops_of "$CT_PID")" "$tops_before"
         no_leftovers_in "$CT_PID"
+}
+
+@test "the installed hook ignores AUTOFS_RESTORE_HOOK_STOP_AT" {
+        dest=$BATS_TEST_TMPDIR/install
+        make -C "$RIG_TOP" --no-print-directory install DESTDIR="$dest" PREFIX=/usr >/dev/null
+        for b in oci-autofs-restore lxc-autofs-restore; do
+                ! grep -aq AUTOFS_RESTORE_HOOK_STOP_AT "$dest/usr/bin/$b" ||
+                        fail "the installed $b knows the stop points"
+        done
+        boot "$NAME"
+        write_files "$NAME"
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        run timeout 60 env AUTOFS_RESTORE_HOOK_STOP_AT=set-aside "$dest/usr/bin/oci-autofs-restore" \
+                --pid "$CT_PID" --timeout 20
+        assert_success
+        refute_output --partial "Stopping at"
+        assert_output --partial "9 repaired, 0 failed"
+        all_answer "$CT_PID"
+        files_intact "$NAME"
 }
 
 @test "a container that dies during the repair ends the run at once" {

@@ -2,7 +2,10 @@
 # shellcheck shell=bash
 # Helpers for the repair engine's tests: containers, the mounts at each automount, files.
 
-REPAIR_HOOK=$RIG_TOP/build/oci-autofs-restore
+# ARH_REPAIR_HOOK: another build of the hook, e.g. an older one to show that a test can fail.
+REPAIR_HOOK=${ARH_REPAIR_HOOK:-$RIG_TOP/build/oci-autofs-restore}
+# The test build with stop points (AUTOFS_RESTORE_HOOK_STOP_AT), never installed.
+REPAIR_HOOK_FAULT=${ARH_REPAIR_HOOK_FAULT:-$RIG_TOP/build/test-bin/oci-autofs-restore}
 REPAIR_BREAK=$RIG_TOP/build/autofs-break
 AUTOMOUNTS=(/srv/a1 /srv/a2 /srv/a3 /srv/a4 /srv/a5 /srv/a6 /srv/a7 /srv/a8 /proc/sys/fs/binfmt_misc)
 # Half of the automounts get a tmpfs with files on top before a restore.
@@ -82,14 +85,15 @@ all_hang() {
         done
 }
 
+# No stash of ours is left: no mount below and no directory named like one in /run.
 no_leftovers_in() {
         local pid=$1
-        ! grep -q ' /run/autofs-restore-hook' "/proc/$pid/mountinfo" || {
+        ! grep -Eq ' /run/autofs-restore-hook\.[0-9a-f]{16}' "/proc/$pid/mountinfo" || {
                 echo "a stash mount is left" >&2
                 return 1
         }
-        ! nsenter -t "$pid" -m test -e /run/autofs-restore-hook || {
-                echo "the stash directory is left" >&2
+        [[ -z $(nsenter -t "$pid" -m sh -c 'ls -d /run/autofs-restore-hook.* 2>/dev/null') ]] || {
+                echo "a stash directory is left" >&2
                 return 1
         }
 }

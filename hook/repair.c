@@ -15,6 +15,7 @@
 #include "io-util.h"
 #include "log.h"
 #include "mount-ops.h"
+#include "mount-probe.h"
 #include "mount-table.h"
 #include "path-util.h"
 #include "record.h"
@@ -172,21 +173,40 @@ static UnitRepair *find_unit(Repair *rp, const char *name) {
         return NULL;
 }
 
+/* What is mounted at Where now (where_fd is Where, opened): the kernel is asked about those
+ * mounts alone, so that putting back N trees does not read the whole mount table N times. The
+ * table is read only on kernels without statmount(2). */
+static int stack_now(const Repair *rp, const UnitRepair *u, int where_fd, AutofsStack *ret) {
+        _cleanup_mnt_table_ struct libmnt_table *t = NULL;
+        int r;
+
+        r = mount_probe_stack(where_fd, ret);
+        if (r != -EOPNOTSUPP)
+                return r;
+        r = mount_table_read(rp->worker->mountinfo_fd, &t);
+        if (r < 0)
+                return r;
+        return mount_table_autofs_stack(t, u->where, ret);
+}
+
 /* Puts tree_fd on top of whatever is mounted at Where now. If a filesystem was mounted on the
  * new autofs meanwhile (an access raced us, or users worked on it since an interrupted run), it
  * may hold data by now: it stays, under our tree, and the log says so. */
 static int put_tree_on_top(const Repair *rp, const UnitRepair *u, int tree_fd,
                            const FsIdentity *tree, bool *ret_already_there) {
-        _cleanup_mnt_table_ struct libmnt_table *t = NULL;
         _cleanup_close_ int target_fd = -EBADF;
         AutofsStack now;
         int r;
 
         *ret_already_there = false;
-        r = mount_table_read(rp->worker->mountinfo_fd, &t);
-        if (r < 0)
+        target_fd = open_path_no_symlinks(AT_FDCWD, u->where, 0);
+        if (target_fd < 0)
+                return target_fd;
+        r = stack_now(rp, u, target_fd, &now);
+        /* A stack of a shape the parser refuses is no reason to keep the tree away; not being
+         * able to look at all is. */
+        if (r < 0 && r != -ENOENT && r != -ENOTUNIQ && r != -E2BIG)
                 return r;
-        r = mount_table_autofs_stack(t, u->where, &now);
         if (r == 0 && fs_identity_equal(&now.visible, tree)) {
                 *ret_already_there = true;
                 return 0;
@@ -195,15 +215,12 @@ static int put_tree_on_top(const Repair *rp, const UnitRepair *u, int tree_fd,
                 log_warning("%s (%s): a %s was mounted there meanwhile; it may hold new data and is kept, under the original.",
                             u->name, u->where, now.top_fstype);
 
-        target_fd = open_path_no_symlinks(AT_FDCWD, u->where, 0);
-        if (target_fd < 0)
-                return target_fd;
         return attach_mount_tree(tree_fd, target_fd);
 }
 
-/* Puts back what an interrupted run left in one of its stashes. */
-static void recover_one_stash(Repair *rp, const char *stash_name) {
-        _cleanup_mnt_table_ struct libmnt_table *t = NULL;
+/* Puts back what an interrupted run left in one of its stashes; t is the mount table read
+ * before any was put back (what we move does not change what the other stashes hold). */
+static void recover_one_stash(Repair *rp, struct libmnt_table *t, const char *stash_name) {
         _cleanup_strv_free_ char **names = NULL;
         Stash stash = STASH_NULL;
         int r;
@@ -217,9 +234,7 @@ static void recover_one_stash(Repair *rp, const char *stash_name) {
                 return;
         }
 
-        r = mount_table_read(rp->worker->mountinfo_fd, &t);
-        if (r >= 0)
-                r = mount_table_children_of(t, stash.path, &names);
+        r = mount_table_children_of(t, stash.path, &names);
         if (r < 0) {
                 log_warning_errno(r, "Failed to look for set-aside trees in %s: %m", stash.path);
                 goto finish;
@@ -271,10 +286,26 @@ finish:
  * Only stashes the host-side record names are looked at: anything else in the container's /run
  * was made by the container. */
 static void recover_stash(Repair *rp, const Record *previous) {
+        _cleanup_mnt_table_ struct libmnt_table *t = NULL;
+        int r;
+
+        /* One read of the mount table for all of them, and none when there is nothing to look
+         * for. */
+        for (size_t i = 0; i < previous->n_stashes && !t; i++) {
+                if (streq_ptr(previous->stashes[i], rp->stash_name))
+                        continue;
+                r = mount_table_read(rp->worker->mountinfo_fd, &t);
+                if (r < 0) {
+                        /* Not looked at: every recorded stash stays in the record. */
+                        log_warning_errno(r, "Failed to read the mount table to look for set-aside trees: %m");
+                        return;
+                }
+        }
+
         rp->recovered = true;
-        for (size_t i = 0; i < previous->n_stashes; i++)
+        for (size_t i = 0; t && i < previous->n_stashes; i++)
                 if (!streq_ptr(previous->stashes[i], rp->stash_name))
-                        recover_one_stash(rp, previous->stashes[i]);
+                        recover_one_stash(rp, t, previous->stashes[i]);
 }
 
 static void plan_units(Repair *rp, const Record *record) {

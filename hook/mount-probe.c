@@ -26,6 +26,7 @@
 #define PROBE_MNT_ROOT  0x08U
 #define PROBE_MNT_POINT 0x10U
 #define PROBE_FS_TYPE   0x20U
+#define PROBE_MNT_OPTS  0x80U  /* Linux 6.11 */
 
 typedef struct MntIdReq {
         uint32_t size;
@@ -36,7 +37,7 @@ typedef struct MntIdReq {
 
 typedef struct StatMount {
         uint32_t size;
-        uint32_t spare1;
+        uint32_t mnt_opts;
         uint64_t mask;
         uint32_t sb_dev_major;
         uint32_t sb_dev_minor;
@@ -58,8 +59,8 @@ typedef struct StatMount {
         char str[];
 } StatMount;
 
-/* Room for the strings of one mount: its root, its mount point and its type. */
-#define PROBE_BUFFER_SIZE (sizeof(StatMount) + 2 * PATH_MAX + 256)
+/* Room for the strings of one mount: its root, its mount point, its type and its options. */
+#define PROBE_BUFFER_SIZE (sizeof(StatMount) + 3 * PATH_MAX + 256)
 
 /* At most this many mounts are looked at below the topmost one, as the mount table parser
  * accepts at most as many at one path. */
@@ -72,20 +73,19 @@ typedef struct Probe {
         };
 } Probe;
 
-static int stat_mount(uint64_t id, Probe *p) {
+#define PROBE_WANTED (PROBE_SB_BASIC | PROBE_MNT_BASIC | PROBE_MNT_ROOT | PROBE_MNT_POINT | PROBE_FS_TYPE)
+
+static int stat_mount(uint64_t id, uint64_t mask, Probe *p) {
         MntIdReq req = {
                 .size = sizeof req,
                 .mnt_id = id,
-                .param = PROBE_SB_BASIC | PROBE_MNT_BASIC | PROBE_MNT_ROOT | PROBE_MNT_POINT |
-                         PROBE_FS_TYPE,
+                .param = mask,
         };
 
         if (syscall(__NR_statmount, &req, &p->sm, sizeof *p, 0) < 0)
                 return -errno;
         /* A mount point that is not reachable from our root is left out by the kernel. */
-        if ((p->sm.mask & (PROBE_SB_BASIC | PROBE_MNT_BASIC | PROBE_MNT_ROOT | PROBE_MNT_POINT |
-                           PROBE_FS_TYPE)) !=
-            (PROBE_SB_BASIC | PROBE_MNT_BASIC | PROBE_MNT_ROOT | PROBE_MNT_POINT | PROBE_FS_TYPE))
+        if ((p->sm.mask & PROBE_WANTED) != PROBE_WANTED)
                 return -ENODATA;
         return 0;
 }
@@ -114,7 +114,7 @@ int mount_probe_stack(int fd, AutofsStack *ret) {
 
                 if (depth >= PROBE_MAX_DEPTH)
                         return -E2BIG;
-                r = stat_mount(id, &p);
+                r = stat_mount(id, PROBE_WANTED, &p);
                 if (r == -ENOSYS || (r == -EINVAL && depth == 0))
                         return -EOPNOTSUPP;
                 if (r < 0)
@@ -132,7 +132,14 @@ int mount_probe_stack(int fd, AutofsStack *ret) {
 
                 fstype = probe_str(&p, p.sm.fs_type);
                 if (strcmp(fstype, "autofs") == 0) {
-                        /* The topmost autofs of the stack, as the mount table parser picks it. */
+                        /* The topmost autofs of the stack, as the mount table parser picks it.
+                         * Its options (mode, pipe) came with Linux 6.11. */
+                        r = stat_mount(id, PROBE_WANTED | PROBE_MNT_OPTS, &p);
+                        if (r < 0)
+                                return r;
+                        if (!(p.sm.mask & PROBE_MNT_OPTS))
+                                return -EOPNOTSUPP;
+                        autofs_options_parse(probe_str(&p, p.sm.mnt_opts), &s.mode, &s.pipe_ino);
                         s.has_autofs = true;
                         s.autofs_id = (int) p.sm.mnt_id_old;
                         s.autofs_dev = makedev(p.sm.sb_dev_major, p.sm.sb_dev_minor);

@@ -213,6 +213,11 @@ static uint64_t parse_pipe_ino(const char *options) {
         return errno == 0 && *end == '\0' ? ino : 0;
 }
 
+void autofs_options_parse(const char *options, AutofsMode *ret_mode, uint64_t *ret_pipe_ino) {
+        *ret_mode = parse_mode(options);
+        *ret_pipe_ino = parse_pipe_ino(options);
+}
+
 static void identity_of(struct libmnt_fs *fs, FsIdentity *ret) {
         ret->dev = mnt_fs_get_devno(fs);
         snprintf(ret->root, sizeof ret->root, "%s", mnt_fs_get_root(fs) ?: "/");

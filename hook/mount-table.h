@@ -49,6 +49,10 @@ typedef struct AutofsStack {
         FsIdentity visible;     /* the topmost mount at this path, whatever it is */
 } AutofsStack;
 
+/* The mode and pipe inode of an autofs from its superblock options ("fd=5,...,direct,pipe_ino=9").
+ * AUTOFS_MODE_UNKNOWN and 0 for what is not there. */
+void autofs_options_parse(const char *options, AutofsMode *ret_mode, uint64_t *ret_pipe_ino);
+
 /* Parses the mount table from an open mountinfo file, read again from its start: the worker's
  * own mountinfo, opened after it joined the container's mount namespace and root (the
  * container's procfs does not show the worker), describes that namespace as seen from that

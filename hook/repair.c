@@ -459,21 +459,42 @@ static void put_back(Repair *rp, UnitRepair *u) {
         }
 }
 
-static void verify_units(Repair *rp) {
-        _cleanup_mnt_table_ struct libmnt_table *t = NULL;
+/* What is at Where after the restart and the put-back: asked of the kernel unit by unit (a few
+ * syscalls each), or from one read of the mount table on kernels without statmount(2). */
+static int stack_after(const Repair *rp, const UnitRepair *u, struct libmnt_table **table,
+                       int *table_error, AutofsStack *ret) {
+        _cleanup_close_ int where_fd = -EBADF;
         int r;
 
-        r = mount_table_read(rp->worker->mountinfo_fd, &t);
+        where_fd = open_path_no_symlinks(AT_FDCWD, u->where, 0);
+        if (where_fd < 0)
+                return where_fd;
+        r = mount_probe_stack(where_fd, ret);
+        if (r != -EOPNOTSUPP)
+                return r;
+        if (!*table && *table_error == 0)
+                *table_error = mount_table_read(rp->worker->mountinfo_fd, table);
+        if (*table_error < 0)
+                return *table_error;
+        return mount_table_autofs_stack(*table, u->where, ret);
+}
+
+static void verify_units(Repair *rp) {
+        _cleanup_mnt_table_ struct libmnt_table *t = NULL;
+        int table_error = 0;
+
         for (size_t i = 0; i < rp->n_units; i++) {
                 UnitRepair *u = &rp->units[i];
+                int r;
 
                 if (u->state != UNIT_PENDING)
                         continue;
-                if (r < 0) {
+                r = stack_after(rp, u, &t, &table_error, &u->after);
+                if (table_error < 0) {
                         unit_set(u, UNIT_FAILED, "cannot read the mount table to verify");
                         continue;
                 }
-                if (mount_table_autofs_stack(t, u->where, &u->after) < 0 || !u->after.has_autofs) {
+                if (r < 0 || !u->after.has_autofs) {
                         unit_set(u, UNIT_FAILED, "no autofs at Where after the restart");
                         continue;
                 }

@@ -96,6 +96,9 @@ static void compare(struct libmnt_table *t, const char *name, bool autofs, unsig
         if (want.has_autofs) {
                 check_int(got.autofs_id, want.autofs_id, "%s: autofs mount ID agrees", name);
                 check(got.autofs_dev == want.autofs_dev, "%s: autofs device agrees", name);
+                check(got.pipe_ino == want.pipe_ino && got.pipe_ino != 0, "%s: pipe inode agrees (%llu)",
+                      name, (unsigned long long) got.pipe_ino);
+                check(got.mode == want.mode && got.mode == AUTOFS_MODE_DIRECT, "%s: mode agrees", name);
         }
         if (want.n_on_top > 0) {
                 check(fs_identity_equal(&got.top, &want.top), "%s: the top agrees", name);

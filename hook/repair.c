@@ -111,6 +111,8 @@ static int validate_where(const UnitRepair *u, char *why, size_t size) {
 
 static int load_units(Repair *rp) {
         AutomountUnitInfo *info = NULL;
+        _cleanup_free_ const char **states = NULL;
+        _cleanup_free_ PropertyQuery *wheres = NULL;
         size_t n = 0;
         int r;
 
@@ -119,7 +121,9 @@ static int load_units(Repair *rp) {
                 return log_error_errno(r, "Failed to list automount units: %m");
 
         rp->units = calloc(n ?: 1, sizeof *rp->units);
-        if (!rp->units) {
+        states = calloc(n ?: 1, sizeof *states);
+        wheres = calloc(n ?: 1, sizeof *wheres);
+        if (!rp->units || !states || !wheres) {
                 automount_unit_info_free_array(info, n);
                 return log_oom();
         }
@@ -142,26 +146,36 @@ static int load_units(Repair *rp) {
                         .tree_fd = -EBADF,
                 };
                 u->job.unit = u->name;
+                states[rp->n_units] = info[i].active_state;
+                wheres[rp->n_units].object_path = u->object_path;
                 rp->n_units++;
+        }
 
-                /* Where= of inactive units too: a tree an interrupted run set aside for a unit
-                 * that failed since must still find its way back. */
-                r = systemd_get_unit_property(rp->bus, u->object_path,
-                                              "org.freedesktop.systemd1.Automount", "Where",
-                                              rp->soft_deadline, &u->where);
-                if (r < 0) {
-                        unit_set(u, UNIT_FAILED, "failed to read Where=: %s", strerror(-r));
+        /* Where= of inactive units too: a tree an interrupted run set aside for a unit that
+         * failed since must still find its way back. All asked at once: one round trip. */
+        (void) systemd_get_units_property(rp->bus, wheres, rp->n_units,
+                                          "org.freedesktop.systemd1.Automount", "Where",
+                                          rp->soft_deadline);
+
+        for (size_t i = 0; i < rp->n_units; i++) {
+                UnitRepair *u = &rp->units[i];
+
+                if (!wheres[i].value) {
+                        unit_set(u, UNIT_FAILED, "failed to read Where=: %s", strerror(-wheres[i].error));
                         continue;
                 }
+                u->where = TAKE_PTR(wheres[i].value);
                 if (validate_where(u, u->reason, sizeof u->reason) < 0) {
                         u->state = UNIT_NOT_TOUCHED;
                         continue;
                 }
                 u->where_valid = true;
 
-                if (strcmp(info[i].active_state, "active") != 0)
-                        unit_set(u, UNIT_NOT_TOUCHED, "not touched: unit is %s", info[i].active_state);
+                if (strcmp(states[i], "active") != 0)
+                        unit_set(u, UNIT_NOT_TOUCHED, "not touched: unit is %s", states[i]);
         }
+        for (size_t i = 0; i < rp->n_units; i++)
+                property_query_done(&wheres[i]);
         automount_unit_info_free_array(info, n);
         return 0;
 }
@@ -388,10 +402,8 @@ static int set_aside(Repair *rp, UnitRepair *u) {
         return 0;
 }
 
-static bool job_succeeded(Repair *rp, UnitRepair *u) {
-        _cleanup_free_ char *state = NULL;
-        int r;
-
+/* Whether the unit's restart job ran: if not, the unit has failed, and why. */
+static bool job_ran(UnitRepair *u) {
         if (u->job.error) {
                 unit_set(u, UNIT_FAILED, "systemd refused the restart: %s", u->job.error);
                 return false;
@@ -409,18 +421,42 @@ static bool job_succeeded(Repair *rp, UnitRepair *u) {
                 unit_set(u, UNIT_FAILED, "the restart job ended with '%s'", u->job.result ?: "?");
                 return false;
         }
-        /* "done" says the job ran, not that the unit is up. */
-        r = systemd_get_unit_property(rp->bus, u->object_path, "org.freedesktop.systemd1.Unit",
-                                      "ActiveState", rp->soft_deadline, &state);
-        if (r < 0) {
-                unit_set(u, UNIT_FAILED, "cannot read ActiveState after the restart: %s", strerror(-r));
-                return false;
-        }
-        if (strcmp(state, "active") != 0) {
-                unit_set(u, UNIT_FAILED, "the unit is %s after the restart", state);
-                return false;
-        }
         return true;
+}
+
+/* "done" says the job ran, not that the unit is up: ActiveState of every unit whose job ran,
+ * all asked at once. */
+static void check_active(Repair *rp) {
+        _cleanup_free_ PropertyQuery *q = NULL;
+        _cleanup_free_ UnitRepair **units = NULL;
+        size_t n = 0;
+
+        q = calloc(rp->n_units ?: 1, sizeof *q);
+        units = calloc(rp->n_units ?: 1, sizeof *units);
+        if (!q || !units) {
+                for (size_t i = 0; i < rp->n_units; i++)
+                        if (rp->units[i].state == UNIT_PENDING)
+                                unit_set(&rp->units[i], UNIT_FAILED, "cannot read ActiveState after the restart: %s",
+                                         strerror(ENOMEM));
+                return;
+        }
+        for (size_t i = 0; i < rp->n_units; i++)
+                if (rp->units[i].state == UNIT_PENDING) {
+                        units[n] = &rp->units[i];
+                        q[n++].object_path = rp->units[i].object_path;
+                }
+
+        (void) systemd_get_units_property(rp->bus, q, n, "org.freedesktop.systemd1.Unit",
+                                          "ActiveState", rp->soft_deadline);
+
+        for (size_t i = 0; i < n; i++) {
+                if (!q[i].value)
+                        unit_set(units[i], UNIT_FAILED, "cannot read ActiveState after the restart: %s",
+                                 strerror(-q[i].error));
+                else if (strcmp(q[i].value, "active") != 0)
+                        unit_set(units[i], UNIT_FAILED, "the unit is %s after the restart", q[i].value);
+                property_query_done(&q[i]);
+        }
 }
 
 static void put_back(Repair *rp, UnitRepair *u) {
@@ -733,8 +769,9 @@ int repair_in_container(const Worker *w, void *userdata) {
                         continue;
                 u->job = jobs[j];
                 jobs[j++] = (RestartJob) {};
-                (void) job_succeeded(&rp, u);
+                (void) job_ran(u);
         }
+        check_active(&rp);
         for (size_t i = 0; i < rp.n_units; i++)
                 put_back(&rp, &rp.units[i]);
 

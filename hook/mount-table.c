@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,15 +22,16 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);
  * hangs off the table as its userdata; mount_table_free() frees both. */
 typedef struct MountIndex {
         struct libmnt_fs **by_target;   /* by target, then table order */
-        struct libmnt_fs **by_parent;   /* by parent ID, then table order */
         size_t n;
+        int *parent_ids;                /* the parent ID of every mount of the namespace, sorted */
+        size_t n_parent_ids;
 } MountIndex;
 
 static void mount_index_free(MountIndex *x) {
         if (!x)
                 return;
         free(x->by_target);
-        free(x->by_parent);
+        free(x->parent_ids);
         free(x);
 }
 
@@ -48,17 +50,17 @@ static int cmp_target(const void *a, const void *b) {
         return fs_position(x) < fs_position(y) ? -1 : fs_position(x) > fs_position(y);
 }
 
-static int cmp_parent(const void *a, const void *b) {
-        struct libmnt_fs *x = *(struct libmnt_fs * const *) a, *y = *(struct libmnt_fs * const *) b;
-        int px = mnt_fs_get_parent_id(x), py = mnt_fs_get_parent_id(y);
+static int cmp_int(const void *a, const void *b) {
+        int x = *(const int *) a, y = *(const int *) b;
 
-        if (px != py)
-                return px < py ? -1 : 1;
-        return fs_position(x) < fs_position(y) ? -1 : fs_position(x) > fs_position(y);
+        return x < y ? -1 : x > y;
 }
 
-static int mount_index_build(struct libmnt_table *t) {
+/* Indexes t. parent_ids (taken over, sorted here) lists the parents of every mount of the
+ * namespace when t holds only some of them; NULL takes them from t. */
+static int mount_index_build(struct libmnt_table *t, int *parent_ids, size_t n_parent_ids) {
         _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
+        _cleanup_free_ int *ids = parent_ids;
         MountIndex *x;
         struct libmnt_fs *fs;
         size_t n = (size_t) mnt_table_get_nents(t), i = 0;
@@ -70,19 +72,25 @@ static int mount_index_build(struct libmnt_table *t) {
                 return -ENOMEM;
         }
         x->by_target = calloc(n ?: 1, sizeof *x->by_target);
-        x->by_parent = calloc(n ?: 1, sizeof *x->by_parent);
-        if (!x->by_target || !x->by_parent) {
+        if (!ids) {
+                ids = calloc(n ?: 1, sizeof *ids);
+                n_parent_ids = 0;
+        }
+        if (!x->by_target || !ids) {
                 mount_index_free(x);
                 return -ENOMEM;
         }
         while (i < n && mnt_table_next_fs(t, it, &fs) == 0) {
                 (void) mnt_fs_set_userdata(fs, (void *) (uintptr_t) i);
-                x->by_target[i] = x->by_parent[i] = fs;
-                i++;
+                x->by_target[i++] = fs;
+                if (!parent_ids)
+                        ids[n_parent_ids++] = mnt_fs_get_parent_id(fs);
         }
         x->n = i;
         qsort(x->by_target, x->n, sizeof *x->by_target, cmp_target);
-        qsort(x->by_parent, x->n, sizeof *x->by_parent, cmp_parent);
+        qsort(ids, n_parent_ids, sizeof *ids, cmp_int);
+        x->parent_ids = TAKE_PTR(ids);
+        x->n_parent_ids = n_parent_ids;
         (void) mnt_table_set_userdata(t, x);
         return 0;
 }
@@ -94,30 +102,19 @@ void mount_table_free(struct libmnt_table *t) {
         mnt_free_table(t);
 }
 
-/* The first entry of a sorted array not below key, by cmp. */
-static size_t lower_bound(struct libmnt_fs **a, size_t n, const void *key,
-                          int (*cmp)(struct libmnt_fs *fs, const void *key)) {
+/* The first entry of a sorted array not below key. */
+static size_t lower_bound_target(struct libmnt_fs **a, size_t n, const char *key) {
         size_t lo = 0, hi = n;
 
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
 
-                if (cmp(a[mid], key) < 0)
+                if (strcmp(mnt_fs_get_target(a[mid]) ?: "", key) < 0)
                         lo = mid + 1;
                 else
                         hi = mid;
         }
         return lo;
-}
-
-static int cmp_fs_target_key(struct libmnt_fs *fs, const void *key) {
-        return strcmp(mnt_fs_get_target(fs) ?: "", key);
-}
-
-static int cmp_fs_parent_key(struct libmnt_fs *fs, const void *key) {
-        int p = mnt_fs_get_parent_id(fs), k = *(const int *) key;
-
-        return p < k ? -1 : p > k;
 }
 
 const char *autofs_mode_to_string(AutofsMode m) {
@@ -138,17 +135,19 @@ bool fs_identity_equal(const FsIdentity *a, const FsIdentity *b) {
         return a->dev == b->dev && strcmp(a->root, b->root) == 0;
 }
 
-static int parse_stream(FILE *f, const char *name, struct libmnt_table **ret) {
+static int parse_stream(FILE *f, const char *name, int *parent_ids, size_t n_parent_ids,
+                        struct libmnt_table **ret) {
+        _cleanup_free_ int *ids = parent_ids;
         _cleanup_mnt_table_ struct libmnt_table *t = NULL;
         int r;
 
         t = mnt_new_table();
         if (!t)
                 return -ENOMEM;
-        r = mnt_table_parse_stream(t, f, name);
+        r = f ? mnt_table_parse_stream(t, f, name) : 0;
         if (r < 0)
                 return r;
-        r = mount_index_build(t);
+        r = mount_index_build(t, TAKE_PTR(ids), n_parent_ids);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(t);
@@ -170,7 +169,7 @@ int mount_table_read(int mountinfo_fd, struct libmnt_table **ret) {
                 safe_close(fd);
                 return -errno;
         }
-        return parse_stream(f, "mountinfo", ret);
+        return parse_stream(f, "mountinfo", NULL, 0, ret);
 }
 
 int mount_table_parse_string(const char *text, struct libmnt_table **ret) {
@@ -179,7 +178,154 @@ int mount_table_parse_string(const char *text, struct libmnt_table **ret) {
         f = fmemopen((void *) text, strlen(text), "r");
         if (!f)
                 return -errno;
-        return parse_stream(f, "mountinfo", ret);
+        return parse_stream(f, "mountinfo", NULL, 0, ret);
+}
+
+/* A path as the kernel writes it into mountinfo: space, tab, newline and backslash as octal
+ * escapes (seq_path() with " \t\n\\"). */
+static char *mangle_path(const char *path) {
+        char *m = malloc(strlen(path) * 4 + 1), *o = m;
+
+        if (!m)
+                return NULL;
+        for (const char *c = path; *c; c++)
+                if (strchr(" \t\n\\", *c))
+                        o += sprintf(o, "\\%03o", (unsigned char) *c);
+                else
+                        *o++ = *c;
+        *o = '\0';
+        return m;
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+/* Field 5 (the mount point) of a mountinfo line, and fields 1 and 2 (ID and parent ID). */
+static bool split_line(const char *line, const char *end, int *ret_parent, const char **ret_point,
+                       size_t *ret_point_len) {
+        const char *f = line, *e;
+        char *num_end;
+        long parent;
+
+        /* "ID PARENT MAJ:MIN ROOT POINT ..." */
+        (void) strtol(f, &num_end, 10);
+        if (num_end == f || *num_end != ' ')
+                return false;
+        f = num_end + 1;
+        parent = strtol(f, &num_end, 10);
+        if (num_end == f || *num_end != ' ' || parent < 0 || parent > INT_MAX)
+                return false;
+        f = num_end + 1;
+        for (int skip = 0; skip < 2; skip++) {
+                f = memchr(f, ' ', (size_t) (end - f));
+                if (!f)
+                        return false;
+                f++;
+        }
+        e = memchr(f, ' ', (size_t) (end - f));
+        if (!e)
+                return false;
+        *ret_parent = (int) parent;
+        *ret_point = f;
+        *ret_point_len = (size_t) (e - f);
+        return true;
+}
+
+int mount_table_read_at(int mountinfo_fd, char *const *paths, size_t n_paths,
+                        struct libmnt_table **ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *text = NULL, *kept = NULL;
+        _cleanup_free_ int *parent_ids = NULL;
+        char **wanted = NULL;
+        size_t size = 0, used = 0, n_kept = 0, n_lines = 0, n_wanted = 0;
+        int r = 0;
+
+        /* A seq_file: reading it again from the start describes the namespace as it is now. */
+        for (;;) {
+                ssize_t k;
+
+                if (size - used < 65536) {
+                        char *nt = realloc(text, size + 262144);
+
+                        if (!nt)
+                                return -ENOMEM;
+                        text = nt;
+                        size += 262144;
+                }
+                k = pread(mountinfo_fd, text + used, size - used - 1, (off_t) used);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        break;
+                used += (size_t) k;
+        }
+        text[used] = '\0';
+
+        wanted = calloc(n_paths ?: 1, sizeof *wanted);
+        kept = malloc(used + 1);
+        for (const char *c = text; c < text + used; c++)
+                if (*c == '\n')
+                        n_lines++;
+        parent_ids = calloc(n_lines + 1, sizeof *parent_ids);
+        if (!wanted || !kept || !parent_ids) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        for (; n_wanted < n_paths; n_wanted++) {
+                wanted[n_wanted] = mangle_path(paths[n_wanted]);
+                if (!wanted[n_wanted]) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+        }
+        qsort(wanted, n_wanted, sizeof *wanted, cmp_str);
+
+        /* Only the lines at the paths asked for go to the parser; the parent of every mount is
+         * kept, for has_children(). */
+        n_lines = 0;
+        for (const char *line = text, *end; line < text + used; line = end + 1) {
+                const char *point;
+                size_t point_len;
+                int parent;
+                char key[PATH_MAX * 4 + 1];
+                const char *k = key;
+
+                end = memchr(line, '\n', (size_t) (text + used - line));
+                if (!end)
+                        end = text + used;
+                if (!split_line(line, end, &parent, &point, &point_len))
+                        continue;
+                parent_ids[n_lines++] = parent;
+                if (point_len >= sizeof key)
+                        continue;
+                memcpy(key, point, point_len);
+                key[point_len] = '\0';
+                if (!bsearch(&k, wanted, n_wanted, sizeof *wanted, cmp_str))
+                        continue;
+                memcpy(kept + n_kept, line, (size_t) (end - line));
+                n_kept += (size_t) (end - line);
+                kept[n_kept++] = '\n';
+        }
+        kept[n_kept] = '\0';
+
+        /* fmemopen() refuses an empty buffer: nothing at those paths is an empty table. */
+        if (n_kept > 0) {
+                f = fmemopen(kept, n_kept, "r");
+                if (!f) {
+                        r = -errno;
+                        goto finish;
+                }
+        }
+        r = parse_stream(f, "mountinfo", TAKE_PTR(parent_ids), n_lines, ret);
+
+finish:
+        for (size_t i = 0; i < n_wanted; i++)
+                free(wanted[i]);
+        free(wanted);
+        return r;
 }
 
 static AutofsMode parse_mode(const char *options) {
@@ -230,7 +376,7 @@ static int mounts_at(struct libmnt_table *t, const char *where, struct libmnt_fs
         size_t n = 0;
 
         if (x) {
-                for (size_t i = lower_bound(x->by_target, x->n, where, cmp_fs_target_key);
+                for (size_t i = lower_bound_target(x->by_target, x->n, where);
                      i < x->n && streq_ptr(mnt_fs_get_target(x->by_target[i]), where); i++) {
                         if (n >= max)
                                 return -E2BIG;
@@ -260,11 +406,8 @@ static int has_children(struct libmnt_table *t, int id) {
         _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
         struct libmnt_fs *fs;
 
-        if (x) {
-                size_t i = lower_bound(x->by_parent, x->n, &id, cmp_fs_parent_key);
-
-                return i < x->n && mnt_fs_get_parent_id(x->by_parent[i]) == id;
-        }
+        if (x)
+                return bsearch(&id, x->parent_ids, x->n_parent_ids, sizeof id, cmp_int) != NULL;
         it = mnt_new_iter(MNT_ITER_FORWARD);
         if (!it)
                 return -ENOMEM;

@@ -324,9 +324,21 @@ static void recover_stash(Repair *rp, const Record *previous) {
 
 static void plan_units(Repair *rp, const Record *record) {
         _cleanup_mnt_table_ struct libmnt_table *t = NULL;
+        _cleanup_free_ char **wheres = NULL;
+        size_t n = 0;
         int r;
 
-        r = mount_table_read(rp->worker->mountinfo_fd, &t);
+        /* One read, and only what is mounted at the units' places is parsed: thousands of
+         * unrelated mounts cost the kernel's text and one pass over it. */
+        wheres = calloc(rp->n_units ?: 1, sizeof *wheres);
+        if (!wheres)
+                r = -ENOMEM;
+        else {
+                for (size_t i = 0; i < rp->n_units; i++)
+                        if (rp->units[i].state == UNIT_PENDING)
+                                wheres[n++] = rp->units[i].where;
+                r = mount_table_read_at(rp->worker->mountinfo_fd, wheres, n, &t);
+        }
         if (r < 0) {
                 log_error_errno(r, "Failed to read the container's mount table: %m");
                 for (size_t i = 0; i < rp->n_units; i++)

@@ -106,6 +106,43 @@ static void compare(struct libmnt_table *t, const char *name, bool autofs, unsig
         }
 }
 
+/* mount_table_read_at() parses only the lines at the paths asked for: it must answer for them as
+ * the whole table does, submounts of the top included, and know nothing else. */
+static void compare_read_at(struct libmnt_table *full) {
+        static const char *names[] = { "plain", "alone", "one", "two", "sp ace", "missing" };
+        char paths[ELEMENTSOF(names)][256], *list[ELEMENTSOF(names)];
+        _cleanup_close_ int fd = -EBADF;
+        struct libmnt_table *t = NULL;
+        AutofsStack want, got;
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                (void) path_of(paths[i], sizeof paths[i], names[i]);
+                list[i] = paths[i];
+        }
+        fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+        check(fd >= 0, "mountinfo opened");
+        check_int(mount_table_read_at(fd, list, ELEMENTSOF(list), &t), 0, "read at %zu paths",
+                  ELEMENTSOF(list));
+        if (!t)
+                return;
+        check_int(mnt_table_get_nents(t), 8, "only the 8 mounts at those paths were parsed");
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                int rw = mount_table_autofs_stack(full, paths[i], &want);
+                int rg = mount_table_autofs_stack(t, paths[i], &got);
+
+                check(rw == rg, "%s: same result (%d, %d)", names[i], rw, rg);
+                if (rw == 0 && rg == 0)
+                        check(want.has_autofs == got.has_autofs && want.n_on_top == got.n_on_top &&
+                              want.pipe_ino == got.pipe_ino &&
+                              want.top_has_submounts == got.top_has_submounts &&
+                              fs_identity_equal(&want.visible, &got.visible),
+                              "%s: same stack (submounts of the top: %d)", names[i],
+                              want.top_has_submounts);
+        }
+        check(mount_table_autofs_stack(t, "/", &got) == -ENOENT, "nothing else is known");
+        mount_table_free(t);
+}
+
 int main(void) {
         struct libmnt_table *t = NULL;
         int r;
@@ -128,12 +165,16 @@ int main(void) {
         check_int(mount_tmpfs("two", false), 0, "tmpfs on the second autofs");
         check_int(bind_sub("two"), 0, "bind mount of a subdirectory on top");
 
+        check_int(mount_tmpfs("one/sub", true), 0, "a submount in the tmpfs on the autofs");
+        check_int(mount_tmpfs("sp ace", true), 0, "tmpfs at a path with a space");
+
         check_int(read_table(&t), 0, "mount table read");
         if (t) {
                 compare(t, "plain", false, 0);
                 compare(t, "alone", true, 0);
                 compare(t, "one", true, 1);
                 compare(t, "two", true, 2);
+                compare_read_at(t);
                 mount_table_free(t);
         }
 

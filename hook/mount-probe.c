@@ -83,7 +83,8 @@ static int stat_mount(uint64_t id, uint64_t mask, Probe *p) {
         };
 
         if (syscall(__NR_statmount, &req, &p->sm, sizeof *p, 0) < 0)
-                return -errno;
+                /* Strings longer than we make room for: the mount table has them. */
+                return errno == EOVERFLOW ? -EOPNOTSUPP : -errno;
         /* A mount point that is not reachable from our root is left out by the kernel. */
         if ((p->sm.mask & PROBE_WANTED) != PROBE_WANTED)
                 return -ENODATA;

@@ -118,6 +118,11 @@ int mount_probe_stack(int fd, AutofsStack *ret) {
                 r = stat_mount(id, PROBE_WANTED, &p);
                 if (r == -ENOSYS || (r == -EINVAL && depth == 0))
                         return -EOPNOTSUPP;
+                /* Below the stack there may be a mount we cannot see: outside our root (the
+                 * parent of a container's root mount) or outside our namespace. It has no
+                 * place at this path, so the stack ends there. */
+                if (depth > 0 && (r == -ENODATA || r == -ENOENT))
+                        break;
                 if (r < 0)
                         return r;
 

@@ -195,8 +195,11 @@ static int stack_now(const Repair *rp, const UnitRepair *u, int where_fd, Autofs
         int r;
 
         r = mount_probe_stack(where_fd, ret);
-        if (r != -EOPNOTSUPP)
+        if (r >= 0 || r == -E2BIG)
                 return r;
+        if (r != -EOPNOTSUPP)
+                log_debug_errno(r, "%s: cannot ask the kernel about the mounts at %s (%m); reading the mount table.",
+                                u->name, u->where);
         r = mount_table_read(rp->worker->mountinfo_fd, &t);
         if (r < 0)
                 return r;
@@ -518,8 +521,11 @@ static int stack_after(const Repair *rp, const UnitRepair *u, struct libmnt_tabl
         if (where_fd < 0)
                 return where_fd;
         r = mount_probe_stack(where_fd, ret);
-        if (r != -EOPNOTSUPP)
+        if (r >= 0 || r == -E2BIG)
                 return r;
+        if (r != -EOPNOTSUPP)
+                log_debug_errno(r, "%s: cannot ask the kernel about the mounts at %s (%m); reading the mount table.",
+                                u->name, u->where);
         if (!*table && *table_error == 0)
                 *table_error = mount_table_read(rp->worker->mountinfo_fd, table);
         if (*table_error < 0)

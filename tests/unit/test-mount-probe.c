@@ -178,8 +178,25 @@ int main(void) {
                 mount_table_free(t);
         }
 
-        (void) umount2(base, MNT_DETACH);
-        (void) rmdir(base);
+        /* A directory on the root mount of a changed root, as Where= is after a failed restart
+         * in a container: the mount below the root is out of sight. */
+        {
+                char dir[300];
+                _cleanup_close_ int fd = -EBADF;
+                struct stat st;
+                AutofsStack got;
+
+                snprintf(dir, sizeof dir, "%s/bare", base);
+                check(mkdir(dir, 0755) == 0 && stat(base, &st) == 0, "a plain directory");
+                check(chroot(base) == 0 && chdir("/") == 0, "root changed to the scratch tmpfs");
+                fd = open_path_no_symlinks(AT_FDCWD, "/bare", 0);
+                check(fd >= 0, "opened below the new root");
+                r = mount_probe_stack(fd, &got);
+                check_int(r, 0, "a directory on the root mount is probed");
+                check(r == 0 && !got.has_autofs && got.visible.dev == st.st_dev, "its mount is the root's");
+        }
+
+        (void) umount2("/", MNT_DETACH);
         safe_close(pipe_fds[0]);
         safe_close(pipe_fds[1]);
         return tap_done();

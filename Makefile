@@ -6,6 +6,8 @@
 #   make check-package  build the Debian package, lintian it, install it into a scratch root
 #   make demo       boot a systemd container, break its automounts as a restore does, repair them
 #   make bench      benchmarks
+#   make fuzz       libFuzzer targets, each for FUZZ_SECONDS (default 60)
+#   make mutate     mutation testing of the parsing and decision modules
 #   make install    PREFIX=/usr/local DESTDIR=
 
 VERSION     := 0.1.0
@@ -22,7 +24,7 @@ PKGS        := yajl mount libsystemd
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
             -Wformat=2 -Wformat-nonliteral -Wswitch-default -Wpointer-arith -Wundef \
-            -Wmissing-include-dirs -Wimplicit-fallthrough -Wnull-dereference \
+            -Wmissing-include-dirs -Wimplicit-fallthrough -Wnull-dereference -Wswitch-enum \
             -Wno-unused-parameter
 HARDENING := -fstack-protector-strong -fstack-clash-protection -fPIE -D_FORTIFY_SOURCE=2
 ifeq ($(FAULT_INJECTION),1)
@@ -47,6 +49,7 @@ override LDFLAGS += -pie -Wl,-z,relro -Wl,-z,now -Wl,--as-needed $(SAN_LDFLAGS)
 LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 HOOK_SRC := $(sort $(wildcard hook/*.c))
+FRONT_SRC := $(sort $(wildcard front/*.c))
 OCI_SRC  := $(sort $(wildcard oci/*.c))
 LXC_SRC  := $(sort $(wildcard lxc/*.c))
 RIG_SRC  := tests/rig/autofs-break.c
@@ -55,6 +58,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
 obj = $(patsubst %.c,$(BUILDDIR)/%.o,$(1))
 
 HOOK_LIB := $(BUILDDIR)/hook/libautofs-restore.a
+FRONT_LIB := $(BUILDDIR)/front/libfront.a
 OCI_BIN  := $(BUILDDIR)/oci-autofs-restore
 LXC_BIN  := $(BUILDDIR)/lxc-autofs-restore
 RIG_BIN  := $(BUILDDIR)/autofs-break
@@ -66,7 +70,7 @@ OCI_LIB  := $(BUILDDIR)/oci/liboci.a
 LXC_LIB  := $(BUILDDIR)/lxc/liblxc-front.a
 
 .PHONY: all deps check check-unit check-sanitize check-package check-integration demo bench install \
-        uninstall clean format lint rig test-bin
+        uninstall clean format lint rig test-bin fuzz fuzz-build check-fuzz mutate
 .DEFAULT_GOAL := all
 
 all: $(OCI_BIN) $(LXC_BIN) $(RIG_BIN) $(HOSTILE_BIN)
@@ -79,12 +83,22 @@ test-bin:
 	@$(MAKE) --no-print-directory FAULT_INJECTION=1 build/test-bin/oci-autofs-restore \
 	  build/test-bin/lxc-autofs-restore
 
-$(BUILDDIR)/%.o: %.c $(wildcard hook/*.h oci/*.h lxc/*.h tests/unit/*.h)
+# Layers call downwards only: the engine (hook/) is compiled without the front-end headers, so an
+# engine file that reached up would not build.
+$(BUILDDIR)/front/%.o $(BUILDDIR)/oci/%.o $(BUILDDIR)/lxc/%.o $(BUILDDIR)/tests/%.o: \
+        override CFLAGS += -Ifront
+
+$(BUILDDIR)/%.o: %.c $(wildcard hook/*.h front/*.h oci/*.h lxc/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(HOOK_LIB): $(call obj,$(HOOK_SRC))
+	@mkdir -p $(dir $@)
+	@echo "  AR      $@"
+	@$(AR) rcs $@ $^
+
+$(FRONT_LIB): $(call obj,$(FRONT_SRC))
 	@mkdir -p $(dir $@)
 	@echo "  AR      $@"
 	@$(AR) rcs $@ $^
@@ -97,11 +111,11 @@ $(LXC_LIB): $(call obj,$(filter-out lxc/main.c,$(LXC_SRC)))
 	@echo "  AR      $@"
 	@$(AR) rcs $@ $^
 
-$(OCI_BIN): $(call obj,oci/main.c) $(OCI_LIB) $(HOOK_LIB)
+$(OCI_BIN): $(call obj,oci/main.c) $(OCI_LIB) $(FRONT_LIB) $(HOOK_LIB)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(LXC_BIN): $(call obj,lxc/main.c) $(LXC_LIB) $(HOOK_LIB)
+$(LXC_BIN): $(call obj,lxc/main.c) $(LXC_LIB) $(FRONT_LIB) $(HOOK_LIB)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -116,7 +130,7 @@ $(HOSTILE_BIN): $(call obj,tests/rig/hostile-systemd.c)
 # Unit tests include the front ends' headers too.
 $(BUILDDIR)/tests/unit/%.o: override CFLAGS += -Ioci -Ilxc
 
-$(BUILDDIR)/tests/%: $(call obj,tests/unit/%.c) $(OCI_LIB) $(LXC_LIB) $(HOOK_LIB)
+$(BUILDDIR)/tests/%: $(call obj,tests/unit/%.c) $(OCI_LIB) $(LXC_LIB) $(FRONT_LIB) $(HOOK_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -131,6 +145,7 @@ check: deps
 	$(MAKE) check-unit
 	$(MAKE) check-sanitize
 	$(MAKE) check-package
+	$(MAKE) check-fuzz
 	$(MAKE) check-integration
 
 check-unit: $(UNIT_BIN)
@@ -145,6 +160,53 @@ check-package:
 
 check-integration: all
 	@tests/run-integration
+
+# Fuzzing: libFuzzer targets built with clang, ASan and UBSan, against the parsers compiled the
+# same way. The seed corpora under tests/fuzz/corpus/ are only read; what a run finds goes to
+# build-fuzz/corpus/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 3
+FUZZ_DIR     := build-fuzz
+FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+                -fno-sanitize-recover=all
+FUZZ_CFLAGS  := -std=gnu11 -Wall -Wextra -Wno-unused-parameter $(FUZZ_FLAGS) -D_GNU_SOURCE \
+                -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' -Ihook -Ifront -Ioci -Ilxc \
+                $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRC))
+FUZZ_BIN     := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
+FUZZ_LIB_SRC := $(HOOK_SRC) $(FRONT_SRC) $(filter-out oci/main.c,$(OCI_SRC)) $(filter-out lxc/main.c,$(LXC_SRC))
+FUZZ_LIB     := $(FUZZ_DIR)/libfuzz-parsers.a
+
+$(FUZZ_DIR)/%.o: %.c $(wildcard hook/*.h front/*.h oci/*.h lxc/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_LIB): $(patsubst %.c,$(FUZZ_DIR)/%.o,$(FUZZ_LIB_SRC))
+	@echo "  AR      $@"
+	@$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/fuzz-%: $(FUZZ_DIR)/tests/fuzz/fuzz-%.o $(FUZZ_LIB)
+	@echo "  LD      $@"
+	@$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+.SECONDARY: $(patsubst %.c,$(FUZZ_DIR)/%.o,$(FUZZ_SRC))
+
+fuzz-build: $(FUZZ_BIN)
+
+# Each target for FUZZ_SECONDS, starting from its seeds and what earlier runs found.
+fuzz: fuzz-build
+	@tests/fuzz/run $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# A smoke run for make check: every seed, then a few seconds of fuzzing each.
+check-fuzz: fuzz-build
+	@tests/fuzz/run $(FUZZ_DIR) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+# Not part of make check: it rebuilds the tree once per mutation (minutes).
+mutate:
+	@tests/mutate/run
 
 # After deps, a new make reads pkg-config's flags, which may have been missing before.
 demo: deps
@@ -175,14 +237,14 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man5/autofs-restore-hook.conf.5
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 format:
-	clang-format -i hook/*.[ch] oci/*.[ch] lxc/*.[ch] tests/unit/*.[ch] tests/rig/*.[ch]
+	clang-format -i hook/*.[ch] front/*.[ch] oci/*.[ch] lxc/*.[ch] tests/unit/*.[ch] tests/rig/*.[ch]
 
 # cppcheck does not know __attribute__((cleanup)), which frees what it calls leaks; ASan's
 # leak checker in check-sanitize covers those.
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --suppress=memleak --suppress=resourceLeak \
-	  --inline-suppr -Ihook $(HOOK_SRC) $(OCI_SRC) $(LXC_SRC) $(RIG_SRC) tests/rig/hostile-systemd.c
+	  --inline-suppr -Ihook -Ifront $(HOOK_SRC) $(FRONT_SRC) $(OCI_SRC) $(LXC_SRC) $(RIG_SRC) tests/rig/hostile-systemd.c

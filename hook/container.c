@@ -14,61 +14,8 @@
 #include "log.h"
 #include "pidfd-util.h"
 
-int proc_read_small_file(int proc_fd, const char *name, char *buf, size_t size) {
-        _cleanup_close_ int fd = -EBADF;
-        ssize_t n;
 
-        fd = openat(proc_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
-        n = read_all(fd, buf, size - 1);
-        if (n < 0)
-                return (int) n;
-        buf[n] = '\0';
-        return (int) n;
-}
 
-int proc_parse_start_time(const char *stat_line, uint64_t *ret) {
-        const char *p;
-        unsigned long long v;
-        int field;
-
-        /* comm may contain spaces and parentheses; the fields after it start at the last ')'. */
-        p = strrchr(stat_line, ')');
-        if (!p)
-                return -EINVAL;
-        p++;
-        /* After ')' comes field 3 (state); starttime is field 22. */
-        for (field = 2; field < 21; field++) {
-                p = strchr(p + 1, ' ');
-                if (!p)
-                        return -EINVAL;
-        }
-        if (sscanf(p, " %llu", &v) != 1)
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
-
-int proc_parse_cpu_ticks(const char *stat_line, uint64_t *ret) {
-        const char *p = strrchr(stat_line, ')');
-        unsigned long long utime, stime;
-        int field;
-
-        if (!p)
-                return -EINVAL;
-        p++;
-        /* utime and stime are fields 14 and 15; p is before field 3. */
-        for (field = 2; field < 13; field++) {
-                p = strchr(p + 1, ' ');
-                if (!p)
-                        return -EINVAL;
-        }
-        if (sscanf(p, " %llu %llu", &utime, &stime) != 2)
-                return -EINVAL;
-        *ret = utime + stime;
-        return 0;
-}
 
 int container_init_cpu_ticks(const Container *c, uint64_t *ret) {
         char buf[4096];
@@ -96,23 +43,19 @@ static int open_ns(int proc_fd, const char *name) {
         return fd < 0 ? -errno : fd;
 }
 
-int container_open(pid_t pid, Container *ret) {
+int container_pin(pid_t pid, Container *ret) {
         _cleanup_(container_close) Container c = CONTAINER_NULL;
-        char path[64], buf[4096];
         bool same;
         int r;
 
         c.pid = pid;
-
-        /* Pin the process first; everything opened below is checked against it afterwards. */
+        /* Pinned first: everything opened from now on is checked against it. */
         c.pidfd = pidfd_open_pid(pid);
         if (c.pidfd < 0)
                 return c.pidfd;
-
-        snprintf(path, sizeof path, "/proc/%d", pid);
-        c.proc_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        c.proc_fd = proc_open_pid(pid, c.pidfd);
         if (c.proc_fd < 0)
-                return errno == ENOENT ? -ESRCH : -errno;
+                return c.proc_fd;
 
         r = same_inode(AT_FDCWD, "/proc/self/ns/mnt", c.proc_fd, "ns/mnt", &same);
         if (r < 0)
@@ -120,46 +63,101 @@ int container_open(pid_t pid, Container *ret) {
         if (same)
                 return -EPERM;
 
-        r = same_inode(AT_FDCWD, "/proc/self/ns/user", c.proc_fd, "ns/user", &same);
-        if (r < 0)
-                return r;
-        if (!same) {
-                c.userns_fd = open_ns(c.proc_fd, "ns/user");
-                if (c.userns_fd < 0)
-                        return c.userns_fd;
-        }
-
-        c.mntns_fd = open_ns(c.proc_fd, "ns/mnt");
-        if (c.mntns_fd < 0)
-                return c.mntns_fd;
-
-        c.pidns_fd = open_ns(c.proc_fd, "ns/pid");
-        if (c.pidns_fd < 0)
-                return c.pidns_fd;
-
-        c.root_fd = openat(c.proc_fd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (c.root_fd < 0)
-                return -errno;
-
-        r = proc_read_small_file(c.proc_fd, "stat", buf, sizeof buf);
-        if (r < 0)
-                return r;
-        r = proc_parse_start_time(buf, &c.start_time);
-        if (r < 0)
-                return r;
-
-        r = proc_read_small_file(c.proc_fd, "comm", c.comm, sizeof c.comm);
-        if (r < 0)
-                return r;
-        c.comm[strcspn(c.comm, "\n")] = '\0';
-
-        /* If the PID was recycled while we opened things, they may describe another process. */
-        if (!container_is_alive(&c))
-                return -ESRCH;
-
         *ret = c;
         c = CONTAINER_NULL;
         return 0;
+}
+
+int container_load(Container *c) {
+        char buf[4096];
+        bool same;
+        int r;
+
+        /* A restore may have given the process new namespaces and a new root since it was
+         * pinned: what it is made of is read now, never kept from an earlier look. */
+        c->userns_fd = safe_close(c->userns_fd);
+        c->mntns_fd = safe_close(c->mntns_fd);
+        c->pidns_fd = safe_close(c->pidns_fd);
+        c->root_fd = safe_close(c->root_fd);
+        if (c->proc_fd < 0) {
+                c->proc_fd = proc_open_pid(c->pid, c->pidfd);
+                if (c->proc_fd < 0)
+                        return c->proc_fd;
+        }
+
+        r = same_inode(AT_FDCWD, "/proc/self/ns/mnt", c->proc_fd, "ns/mnt", &same);
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : r;
+        if (same)
+                return -EPERM;
+
+        r = same_inode(AT_FDCWD, "/proc/self/ns/user", c->proc_fd, "ns/user", &same);
+        if (r < 0)
+                return r;
+        if (!same) {
+                c->userns_fd = open_ns(c->proc_fd, "ns/user");
+                if (c->userns_fd < 0)
+                        return c->userns_fd;
+        }
+
+        c->mntns_fd = open_ns(c->proc_fd, "ns/mnt");
+        if (c->mntns_fd < 0)
+                return c->mntns_fd;
+
+        c->pidns_fd = open_ns(c->proc_fd, "ns/pid");
+        if (c->pidns_fd < 0)
+                return c->pidns_fd;
+
+        c->root_fd = openat(c->proc_fd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (c->root_fd < 0)
+                return -errno;
+
+        r = proc_read_small_file(c->proc_fd, "stat", buf, sizeof buf);
+        if (r < 0)
+                return r;
+        r = proc_parse_start_time(buf, &c->start_time);
+        if (r < 0)
+                return r;
+
+        r = proc_read_small_file(c->proc_fd, "comm", c->comm, sizeof c->comm);
+        if (r < 0)
+                return r;
+        c->comm[strcspn(c->comm, "\n")] = '\0';
+
+        /* If the process died while we opened things, they may describe what is left of it. */
+        if (!container_is_alive(c))
+                return -ESRCH;
+        return 0;
+}
+
+int container_open(pid_t pid, Container *ret) {
+        _cleanup_(container_close) Container c = CONTAINER_NULL;
+        int r;
+
+        r = container_pin(pid, &c);
+        if (r < 0)
+                return r;
+        r = container_load(&c);
+        if (r < 0)
+                return r;
+        *ret = c;
+        c = CONTAINER_NULL;
+        return 0;
+}
+
+void container_log_refusal(pid_t pid, int r) {
+        switch (r) {
+        case -ESRCH:
+                log_error("Process %d does not exist (any more); nothing to repair.", (int) pid);
+                break;
+        case -EPERM:
+                log_error("Process %d shares our mount namespace: that is the host, not a container. Refusing.",
+                          (int) pid);
+                break;
+        default:
+                log_error_errno(r, "Cannot inspect process %d: %m", (int) pid);
+                break;
+        }
 }
 
 void container_close(Container *c) {
@@ -176,12 +174,3 @@ bool container_is_alive(const Container *c) {
         return pidfd_running(c->pidfd);
 }
 
-int proc_parse_tracer_pid(const char *status, pid_t *ret) {
-        const char *p = strstr(status, "\nTracerPid:");
-        int pid;
-
-        if (!p || sscanf(p + strlen("\nTracerPid:"), "%d", &pid) != 1)
-                return -EINVAL;
-        *ret = pid;
-        return 0;
-}

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "proc-util.h"
+
 /* A container, pinned by its init process: a pidfd so a recycled PID is never mistaken for it,
  * and fds of its namespaces and root taken while it was known to be alive. */
 typedef struct Container {
@@ -24,21 +26,22 @@ typedef struct Container {
         (Container) { .pidfd = -EBADF, .proc_fd = -EBADF, .userns_fd = -EBADF,          \
                       .mntns_fd = -EBADF, .pidns_fd = -EBADF, .root_fd = -EBADF }
 
-/* Opens the container whose init has this host PID. Fails with
+/* The handle of a container, from the first look at it to the repair: a front end pins the
+ * process once (container_pin), a PID never travels further. What the container is made of
+ * (namespaces, root) is read when it is needed (container_load), because a restore changes it
+ * after the first look. All fail with
  *   -ESRCH   the process is gone,
  *   -EPERM   it is in our own mount namespace (the host, as far as we can tell): refused,
  *   other    it cannot be inspected. */
+int container_pin(pid_t pid, Container *ret);
+int container_load(Container *c);
+/* Both at once. */
 int container_open(pid_t pid, Container *ret);
+/* The one line that says why a container_pin()/container_load() error refuses pid. */
+void container_log_refusal(pid_t pid, int r);
 void container_close(Container *c);
 
 bool container_is_alive(const Container *c);
 
-
-/* Reads a small file below /proc/PID. */
-int proc_read_small_file(int proc_fd, const char *name, char *buf, size_t size);
-int proc_parse_start_time(const char *stat_line, uint64_t *ret);
-/* utime + stime, in clock ticks, from the text of /proc/PID/stat. */
-int proc_parse_cpu_ticks(const char *stat_line, uint64_t *ret);
+/* utime + stime of the container's init, in clock ticks. */
 int container_init_cpu_ticks(const Container *c, uint64_t *ret);
-/* TracerPid from the text of /proc/PID/status: non-zero while CRIU restores the process. */
-int proc_parse_tracer_pid(const char *status, pid_t *ret);

@@ -16,18 +16,7 @@
 #include "worker.h"
 
 static ExitStatus refuse(pid_t pid, int r) {
-        switch (r) {
-        case -ESRCH:
-                log_error("Process %d does not exist (any more); nothing to repair.", (int) pid);
-                break;
-        case -EPERM:
-                log_error("Process %d shares our mount namespace: that is the host, not a container. Refusing.",
-                          (int) pid);
-                break;
-        default:
-                log_error_errno(r, "Cannot inspect process %d: %m", (int) pid);
-                break;
-        }
+        container_log_refusal(pid, r);
         return EXIT_STATUS_REFUSED;
 }
 
@@ -35,18 +24,14 @@ static ExitStatus refuse(pid_t pid, int r) {
  * systemd uses next to nothing, and one that spins throttles itself to a fraction of a CPU. */
 #define INIT_BUSY_PERCENT 10
 
-static int open_container(pid_t pid, const RepairOptions *o, Container *ret) {
-        int r;
-
-        r = container_open(pid, ret);
-        if (r < 0)
-                return r;
+/* The front end pinned the container at its first look; what it is made of is read now. */
+static int load_container(Container *c, const RepairOptions *o) {
         if (!o->container_name) {
                 char ctx[32];
-                snprintf(ctx, sizeof ctx, "pid %d", (int) pid);
+                snprintf(ctx, sizeof ctx, "pid %d", (int) c->pid);
                 log_set_context(ctx);
         }
-        return 0;
+        return container_load(c);
 }
 
 static void rearm_psi(const Container *c, const RepairOptions *o) {
@@ -87,44 +72,43 @@ static void diagnose_failure(const Container *c, bool have_ticks, uint64_t ticks
                 log_error("No pressure file without trigger was found; the cause is something else.");
 }
 
-ExitStatus rearm_container(pid_t pid, const RepairOptions *o) {
-        _cleanup_(container_close) Container c = CONTAINER_NULL;
+ExitStatus rearm_container(Container *c, const RepairOptions *o) {
         int r;
 
-        r = open_container(pid, o, &c);
+        r = load_container(c, o);
         if (r < 0)
-                return refuse(pid, r);
-        rearm_psi(&c, o);
+                return refuse(c->pid, r);
+        rearm_psi(c, o);
         return EXIT_STATUS_OK;
 }
 
-ExitStatus repair_container(pid_t pid, const RepairOptions *o) {
-        _cleanup_(container_close) Container c = CONTAINER_NULL;
+ExitStatus repair_container(Container *c, const RepairOptions *o) {
         _cleanup_close_ int record_fd = -EBADF;
         _cleanup_free_ char *output = NULL;
         usec_t start = now_usec(CLOCK_MONOTONIC), deadline = start + o->timeout;
         uint64_t init_ticks = 0;
         bool have_ticks;
+        int result = REPAIR_RESULT_ERROR;
         Record previous = {};
         char stash_name[STASH_NAME_SIZE];
         RepairRequest req = { .options = o, .previous = &previous };
         int r;
 
-        r = open_container(pid, o, &c);
+        r = load_container(c, o);
         if (r < 0)
-                return refuse(pid, r);
+                return refuse(c->pid, r);
 
         /* First thing: a systemd that spins runs none of the jobs the repair queues. */
-        rearm_psi(&c, o);
+        rearm_psi(c, o);
 
         if (o->dry_run) {
                 /* A plan changes nothing on the host either: no state directory, no pruning,
                  * no lock; an existing record is only read. */
-                record_fd = record_open_readonly(o->state_dir ?: DEFAULT_STATE_DIR, &c);
+                record_fd = record_open_readonly(o->state_dir ?: DEFAULT_STATE_DIR, c);
                 if (record_fd < 0 && record_fd != -ENOENT)
                         log_warning_errno(record_fd, "Cannot read the record of earlier runs (%m); planning as if there were none.");
         } else {
-                record_fd = record_open_locked(o->state_dir ?: DEFAULT_STATE_DIR, &c, deadline);
+                record_fd = record_open_locked(o->state_dir ?: DEFAULT_STATE_DIR, c, deadline);
                 if (record_fd < 0)
                         return EXIT_STATUS_UNITS_FAILED;
         }
@@ -146,8 +130,8 @@ ExitStatus repair_container(pid_t pid, const RepairOptions *o) {
                         req.stash_name = stash_name;
         }
 
-        have_ticks = container_init_cpu_ticks(&c, &init_ticks) >= 0;
-        r = worker_run(&c, deadline, repair_in_container, &req, &output);
+        have_ticks = container_init_cpu_ticks(c, &init_ticks) >= 0;
+        r = worker_run(c, deadline, repair_in_container, &req, &result, &output);
         record_done(&previous);
         if (r >= 0 && !o->dry_run && output && strncmp(output, REPAIR_RECORD_HEADER, strlen(REPAIR_RECORD_HEADER)) == 0) {
                 Record next = {};
@@ -161,12 +145,21 @@ ExitStatus repair_container(pid_t pid, const RepairOptions *o) {
                 if (k < 0)
                         log_warning_errno(k, "Failed to record the repair: %m");
         }
-        if (r == REPAIR_RESULT_REPAIRED || r == REPAIR_RESULT_SOME_FAILED)
-                (void) report_blocked_processes(&c);
-        if (r == REPAIR_RESULT_SOME_FAILED || r == REPAIR_RESULT_ERROR || r < 0)
-                diagnose_failure(&c, have_ticks, init_ticks, start);
+        if (r == -ETIMEDOUT)
+                log_error("The repair did not finish within %.1f s.",
+                          (double) o->timeout / USEC_PER_SEC);
+        if (r == -EPROTO && !container_is_alive(c))
+                return refuse(c->pid, -ESRCH);
+        if (r == -EPROTO)
+                return EXIT_STATUS_REFUSED; /* the worker said why it could not join */
+        if (r >= 0 && (result == REPAIR_RESULT_REPAIRED || result == REPAIR_RESULT_SOME_FAILED))
+                (void) report_blocked_processes(c);
+        if (r < 0 || result == REPAIR_RESULT_SOME_FAILED || result == REPAIR_RESULT_ERROR)
+                diagnose_failure(c, have_ticks, init_ticks, start);
+        if (r < 0)
+                return EXIT_STATUS_UNITS_FAILED;
 
-        switch (r) {
+        switch ((RepairResult) result) {
         case REPAIR_RESULT_REPAIRED:
         case REPAIR_RESULT_NOTHING_TO_DO:
         case REPAIR_RESULT_NOT_SYSTEMD:
@@ -174,16 +167,8 @@ ExitStatus repair_container(pid_t pid, const RepairOptions *o) {
         case REPAIR_RESULT_SOME_FAILED:
         case REPAIR_RESULT_ERROR:
                 return EXIT_STATUS_UNITS_FAILED;
-        case -ETIMEDOUT:
-                log_error("The repair did not finish within %.1f s.",
-                          (double) o->timeout / USEC_PER_SEC);
-                return EXIT_STATUS_UNITS_FAILED;
-        case -EPROTO:
-                return container_is_alive(&c) ? EXIT_STATUS_REFUSED : refuse(pid, -ESRCH);
         default:
-                if (r < 0)
-                        return EXIT_STATUS_UNITS_FAILED;
-                log_error("The worker ended with unexpected status %d.", r);
+                log_error("The worker ended with unexpected status %d.", result);
                 return EXIT_STATUS_UNITS_FAILED;
         }
 }

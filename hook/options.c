@@ -13,9 +13,8 @@
 #include "fd-util.h"
 #include "log.h"
 #include "options.h"
+#include "proc-util.h"
 
-/* A config file is a handful of lines; anything larger is a mistake, not a config. */
-#define CONFIG_FILE_MAX (64 * 1024)
 
 void repair_options_init(RepairOptions *o) {
         *o = (RepairOptions) {
@@ -111,8 +110,7 @@ int parse_pid(const char *s, int *ret) {
         v = strtol(s, &end, 10);
         if (errno != 0 || *end != '\0')
                 return -EINVAL;
-        /* The kernel's PID_MAX_LIMIT. */
-        if (v <= 0 || v > 4194304)
+        if (v <= 0 || v > PID_MAX_LIMIT)
                 return -ERANGE;
         *ret = (int) v;
         return 0;
@@ -133,99 +131,6 @@ int parse_boolean(const char *s, bool *ret) {
                 }
         }
         return -EINVAL;
-}
-
-static char *strip(char *s) {
-        char *e;
-
-        while (isspace((unsigned char) *s))
-                s++;
-        e = s + strlen(s);
-        while (e > s && isspace((unsigned char) e[-1]))
-                *--e = '\0';
-        return s;
-}
-
-static int replace_string(char **dst, const char *value) {
-        char *v = strdup(value);
-
-        if (!v)
-                return -ENOMEM;
-        free(*dst);
-        *dst = v;
-        return 0;
-}
-
-static int apply_setting(RepairOptions *o, const char *key, const char *value) {
-        if (strcmp(key, "unit") == 0)
-                return repair_options_add_glob(&o->unit_globs, value);
-        if (strcmp(key, "exclude") == 0)
-                return repair_options_add_glob(&o->exclude_globs, value);
-        if (strcmp(key, "timeout") == 0)
-                return parse_timeout(value, &o->timeout);
-        if (strcmp(key, "log-level") == 0)
-                return parse_log_level(value, &o->log_level);
-        if (strcmp(key, "rearm-psi") == 0)
-                return parse_boolean(value, &o->rearm_psi);
-        if (strcmp(key, "state-dir") == 0) {
-                if (value[0] != '/')
-                        return -EINVAL;
-                return replace_string(&o->state_dir, value);
-        }
-        return -ENOKEY;
-}
-
-int repair_options_load_file(RepairOptions *o, const char *path) {
-        _cleanup_fclose_ FILE *f = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        char line[LINE_MAX];
-        struct stat st;
-        unsigned n = 0;
-
-        /* O_NONBLOCK: a FIFO put in its place must not hang us before any deadline exists; the
-         * check for a regular file follows. */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: not a regular file", path);
-        if (st.st_size > CONFIG_FILE_MAX)
-                return log_error_errno(SYNTHETIC_ERRNO(EFBIG), "%s: larger than %d bytes", path,
-                                       CONFIG_FILE_MAX);
-
-        f = fdopen(fd, "re");
-        if (!f)
-                return -errno;
-        TAKE_FD(fd);
-
-        while (fgets(line, sizeof line, f)) {
-                char *s, *eq;
-                int r;
-
-                n++;
-                if (!strchr(line, '\n') && !feof(f))
-                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s:%u: line too long", path, n);
-                s = strip(line);
-                if (*s == '\0' || *s == '#' || *s == ';')
-                        continue;
-                eq = strchr(s, '=');
-                if (!eq)
-                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
-                                               "%s:%u: expected KEY=VALUE", path, n);
-                *eq = '\0';
-                r = apply_setting(o, strip(s), strip(eq + 1));
-                if (r == -ENOKEY)
-                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s:%u: unknown key '%s'",
-                                               path, n, strip(s));
-                if (r < 0)
-                        return log_error_errno(r, "%s:%u: invalid value for '%s': %m", path, n,
-                                               strip(s));
-        }
-        if (ferror(f))
-                return log_error_errno(SYNTHETIC_ERRNO(EIO), "%s: read error", path);
-        return 0;
 }
 
 static bool matches_any(char **globs, const char *unit) {

@@ -5,7 +5,6 @@
 
 #include "time-util.h"
 
-#define DEFAULT_CONFIG_FILE SYSCONFDIR "/autofs-restore-hook.conf"
 #define DEFAULT_STATE_DIR   "/run/autofs-restore-hook"
 #define DEFAULT_TIMEOUT_USEC (30 * USEC_PER_SEC)
 #define MAX_GLOBS 64
@@ -33,11 +32,6 @@ int parse_log_level(const char *s, int *ret);
 int parse_pid(const char *s, int *ret);
 /* yes/no, true/false, on/off, 1/0. */
 int parse_boolean(const char *s, bool *ret);
-
-/* Reads KEY=VALUE lines (unit=, exclude=, timeout=, log-level=, state-dir=, rearm-psi=). A missing file is
- * fine when it is the default file (-ENOENT is returned and may be ignored); malformed lines
- * are an error naming the line. */
-int repair_options_load_file(RepairOptions *o, const char *path);
 
 /* True if a unit is selected by the include and exclude globs. */
 bool repair_options_unit_selected(const RepairOptions *o, const char *unit);

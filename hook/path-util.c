@@ -7,6 +7,7 @@
 
 #include "macro.h"
 #include "path-util.h"
+#include "string-util.h"
 
 /* systemd's UNIT_NAME_MAX. */
 #define UNIT_NAME_MAX 256
@@ -22,9 +23,8 @@ bool path_is_normalized_absolute(const char *p) {
         if (n > 1 && p[n - 1] == '/')
                 return false;
 
-        for (const char *c = p; *c; c++)
-                if ((unsigned char) *c < 0x20 || *c == 0x7f)
-                        return false;
+        if (string_has_control_chars(p))
+                return false;
 
         /* Walk the components: each starts right after a '/'. */
         for (const char *c = p; *c; ) {

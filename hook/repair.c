@@ -19,6 +19,7 @@
 #include "mount-table.h"
 #include "path-util.h"
 #include "record.h"
+#include "repair-plan.h"
 #include "repair.h"
 #include "stash.h"
 #include "systemd-bus.h"
@@ -92,23 +93,6 @@ static void format_dev(dev_t d, char buf[static 32]) {
         snprintf(buf, 32, "%u:%u", major(d), minor(d));
 }
 
-/* Where and unit name come from the container: both are checked before any use, and must agree
- * the way systemd itself requires (the unit name is the escaped path). */
-static int validate_where(const UnitRepair *u, char *why, size_t size) {
-        _cleanup_free_ char *expected = NULL;
-
-        if (!path_is_normalized_absolute(u->where) || strcmp(u->where, "/") == 0) {
-                snprintf(why, size, "Where= is not a normalized absolute path");
-                return -EINVAL;
-        }
-        if (unit_name_from_path(u->where, ".automount", &expected) < 0 ||
-            strcmp(expected, u->name) != 0) {
-                snprintf(why, size, "Where= does not match the unit name");
-                return -EINVAL;
-        }
-        return 0;
-}
-
 static int load_units(Repair *rp) {
         AutomountUnitInfo *info = NULL;
         _cleanup_free_ const char **states = NULL;
@@ -165,7 +149,9 @@ static int load_units(Repair *rp) {
                         continue;
                 }
                 u->where = TAKE_PTR(wheres[i].value);
-                if (validate_where(u, u->reason, sizeof u->reason) < 0) {
+                /* Where= and the unit name come from the container: both are checked before
+                 * any use. */
+                if (repair_check_where(u->name, u->where, u->reason, sizeof u->reason) < 0) {
                         u->state = UNIT_NOT_TOUCHED;
                         continue;
                 }
@@ -357,28 +343,17 @@ static void plan_units(Repair *rp, const Record *record) {
                 if (u->state != UNIT_PENDING)
                         continue;
 
-                r = mount_table_autofs_stack(t, u->where, s);
-                if (r == -ENOTUNIQ) {
-                        unit_set(u, UNIT_NOT_TOUCHED, "not touched: the mounts at Where do not form one stack");
-                        continue;
-                }
-                if (r < 0 || !s->has_autofs) {
-                        unit_set(u, UNIT_NOT_TOUCHED, "not touched: no autofs mounted at Where");
-                        continue;
-                }
-                if (s->mode == AUTOFS_MODE_INDIRECT) {
-                        unit_set(u, UNIT_NOT_TOUCHED, "not touched: indirect autofs, whose mounts a restart would lose");
-                        continue;
-                }
-                if (s->n_on_top > 1) {
-                        unit_set(u, UNIT_NOT_TOUCHED, "not touched: %u filesystems stacked on the autofs, only the topmost could be kept",
-                                 s->n_on_top);
-                        continue;
-                }
-                if (autofs_identity_equal(record_lookup(record, u->name), &(AutofsIdentity) {
-                                s->autofs_id, s->autofs_dev, s->pipe_ino })) {
-                        unit_set(u, UNIT_ALREADY_REPAIRED, "already repaired for this restore");
-                        continue;
+                switch (repair_plan_unit(t, u->where, record_lookup(record, u->name), s, u->reason,
+                                         sizeof u->reason)) {
+                case PLAN_NOT_TOUCHED:
+                        u->state = UNIT_NOT_TOUCHED;
+                        break;
+                case PLAN_ALREADY_REPAIRED:
+                        u->state = UNIT_ALREADY_REPAIRED;
+                        break;
+                case PLAN_REPAIR:
+                default:
+                        break;
                 }
         }
 }
@@ -548,18 +523,8 @@ static void verify_units(Repair *rp) {
                         unit_set(u, UNIT_FAILED, "cannot read the mount table to verify");
                         continue;
                 }
-                if (r < 0 || !u->after.has_autofs) {
-                        unit_set(u, UNIT_FAILED, "no autofs at Where after the restart");
-                        continue;
-                }
-                /* systemd makes a new pipe whenever it sets up the autofs: a new pipe inode is
-                 * proof that the autofs there is the one systemd knows. */
-                if (u->after.pipe_ino == u->before.pipe_ino) {
-                        unit_set(u, UNIT_FAILED, "the autofs at Where was not re-created");
-                        continue;
-                }
-                if (u->before.n_on_top > 0 && !fs_identity_equal(&u->after.visible, &u->before.top)) {
-                        unit_set(u, UNIT_FAILED, "the filesystem on top is not the original one");
+                if (!repair_verify_stack(r, &u->before, &u->after, u->reason, sizeof u->reason)) {
+                        u->state = UNIT_FAILED;
                         continue;
                 }
                 u->state = UNIT_REPAIRED;

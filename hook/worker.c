@@ -198,7 +198,7 @@ static int read_output(int fd, char **buf, size_t *used, size_t *allocated) {
 }
 
 int worker_run(const Container *c, usec_t deadline, WorkerFunction fn, void *userdata,
-               char **ret_output) {
+               int *ret_result, char **ret_output) {
         _cleanup_close_pair_ int relay[2] = { -EBADF, -EBADF }, output[2] = { -EBADF, -EBADF };
         _cleanup_close_ int worker_pidfd = -EBADF;
         _cleanup_free_ char *out = NULL;
@@ -288,5 +288,6 @@ int worker_run(const Container *c, usec_t deadline, WorkerFunction fn, void *use
                 if (!*ret_output)
                         return log_oom();
         }
-        return si.si_status;
+        *ret_result = si.si_status;
+        return 0;
 }

@@ -24,12 +24,12 @@ typedef int (*WorkerFunction)(const Worker *w, void *userdata);
  * own), its mount namespace and its root, but stays in our PID namespace: a process invisible to
  * the automount daemon's PID namespace is never made to wait on an autofs, so nothing the worker
  * touches can hang it. Nothing is executed. The worker's log lines are relayed to our targets.
- * Returns fn's result (0..125) or a negative errno; -ETIMEDOUT if the worker had to be killed at
- * the deadline.
+ * Returns 0 and fn's result (0..125) in *ret_result, or a negative errno: -ETIMEDOUT if the
+ * worker had to be killed at the deadline, -EPROTO if it could not join the container.
  *
  * The worker faces the container: once it joined, it holds no fd that leads to the host (see
  * docs/security.md): stdio is /dev/null, the relay and output pipes, the container's PID
  * namespace and its own mountinfo are all it keeps. What it writes to w->output_fd is returned
  * in *ret_output (NUL-terminated) when ret_output is not NULL. */
 int worker_run(const Container *c, usec_t deadline, WorkerFunction fn, void *userdata,
-               char **ret_output);
+               int *ret_result, char **ret_output);

@@ -39,8 +39,6 @@ typedef struct LxcHook {
         const char *type_string;
         LxcHookType type;
         pid_t pid;                      /* LXC_PID, 0 when LXC did not set it */
-        const char *config_file;        /* LXC_CONFIG_FILE, NULL when unset */
-        const char *rootfs_mount;       /* LXC_ROOTFS_MOUNT, NULL when unset */
 } LxcHook;
 
 /* Looks KEY up in a NULL-terminated "KEY=VALUE" array (environ, or a test's own). */

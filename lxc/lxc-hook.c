@@ -52,7 +52,7 @@ static int watch_once(RestoreWorker *w, LxcRestoreStep *ret_step, pid_t *ret_ini
         if (!procs)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                _cleanup_close_ int fd = proc_open(pids[i]);
+                _cleanup_close_ int fd = proc_open_pid(pids[i], -EBADF);
 
                 if (fd < 0 || lxc_process_read(fd, pids[i], &procs[k]) < 0)
                         continue;       /* gone meanwhile: not part of this snapshot */
@@ -98,7 +98,7 @@ static int restore_worker(void *userdata) {
                 case LXC_RESTORE_DONE:
                         log_info("The container's init %d runs, restored by CRIU %.0f ms after the pre-start hook; repairing.",
                                  (int) init, (double) (now_usec(CLOCK_MONOTONIC) - started) / USEC_PER_MSEC);
-                        return repair_container(init, w->options);
+                        return cli_repair_pid(init, repair_container, w->options);
                 case LXC_RESTORE_NOT_A_RESTORE:
                         log_info("The container's init %d was started without CRIU: a normal start, nothing to repair.",
                                  (int) w->tracker.init);
@@ -151,7 +151,7 @@ static ExitStatus pre_start(const LxcHook *h, const RepairOptions *o, const char
                 log_error("The process that ran this hook is gone.");
                 return EXIT_STATUS_REFUSED;
         }
-        proc_fd = proc_open(parent);
+        proc_fd = proc_open_pid(parent, pidfd);
         if (proc_fd < 0) {
                 log_error_errno(proc_fd, "Cannot inspect the process that ran this hook (%d): %m", (int) parent);
                 return EXIT_STATUS_REFUSED;
@@ -292,7 +292,7 @@ static int find_monitors(const char *name, const char *lxcpath, Monitor **ret, s
 
                 if (parse_pid(de->d_name, &pid) < 0)
                         continue;
-                fd = proc_open(pid);
+                fd = proc_open_pid(pid, -EBADF);
                 if (fd < 0)
                         continue;
                 len = proc_cmdline(fd, cmdline, sizeof cmdline);
@@ -318,7 +318,7 @@ static int find_monitors(const char *name, const char *lxcpath, Monitor **ret, s
 
 ExitStatus lxc_repair_by_name(const char *name, const char *lxcpath, RepairOptions *o) {
         _cleanup_free_ Monitor *monitors = NULL;
-        _cleanup_close_ int init_fd = -EBADF;
+        _cleanup_(container_close) Container c = CONTAINER_NULL;
         LxcProcess init_facts;
         size_t n = 0;
         pid_t init;
@@ -362,10 +362,14 @@ ExitStatus lxc_repair_by_name(const char *name, const char *lxcpath, RepairOptio
                 return EXIT_STATUS_REFUSED;
         }
 
+        r = container_pin(init, &c);
+        if (r < 0) {
+                container_log_refusal(init, r);
+                return EXIT_STATUS_REFUSED;
+        }
         /* A restore that has not finished leaves the init traced by CRIU: repairing then would
          * race with CRIU; the CRIU action script or the pre-start hook do it at the right time. */
-        init_fd = proc_open(init);
-        if (init_fd >= 0 && lxc_process_read(init_fd, init, &init_facts) == 0 && init_facts.tracer != 0) {
+        if (lxc_process_read(c.proc_fd, init, &init_facts) == 0 && init_facts.tracer != 0) {
                 log_error("The init of '%s' (%d) is being restored by CRIU right now; try again when the restore has finished.",
                           name, (int) init);
                 return EXIT_STATUS_REFUSED;
@@ -373,5 +377,5 @@ ExitStatus lxc_repair_by_name(const char *name, const char *lxcpath, RepairOptio
 
         log_debug("Container '%s' in %s: monitor %d, init %d.", name, monitors[0].lxcpath,
                   (int) monitors[0].pid, (int) init);
-        return repair_container(init, o);
+        return repair_container(&c, o);
 }

@@ -61,15 +61,14 @@ int main(int argc, char **argv) {
         int pid = 0, c, r;
 
         r = cli_start("lxc-autofs-restore", argc, argv, long_options, &o);
-        if (r > 0)
-                return r;
+        if (r < 0)
+                return r == -EINVAL ? EXIT_STATUS_USAGE : EXIT_STATUS_UNITS_FAILED;
 
         while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT_OPTIONS, long_options, NULL)) >= 0) {
                 switch (c) {
                 case ARG_PID:
-                        r = cli_pid_option(optarg, &pid);
-                        if (r >= 0)
-                                return r;
+                        if (cli_pid_option(optarg, &pid) < 0)
+                                return EXIT_STATUS_USAGE;
                         break;
                 case ARG_NAME:
                         name = optarg;
@@ -86,8 +85,10 @@ int main(int argc, char **argv) {
                         break;
                 default:
                         r = cli_common_option(&o, c, optarg, help);
-                        if (r >= 0)
-                                return r;
+                        if (r < 0)
+                                return EXIT_STATUS_USAGE;
+                        if (r > 0)
+                                return EXIT_STATUS_OK;
                         break;
                 }
         }
@@ -103,7 +104,7 @@ int main(int argc, char **argv) {
                         return EXIT_STATUS_USAGE;
                 }
                 if (pid > 0)
-                        return repair_container(pid, &o);
+                        return cli_repair_pid(pid, repair_container, &o);
                 return lxc_repair_by_name(name, lxcpath, &o);
         }
         if (lxcpath) {

@@ -66,15 +66,14 @@ int main(int argc, char **argv) {
         int pid = 0, c, r;
 
         r = cli_start("oci-autofs-restore", argc, argv, long_options, &o);
-        if (r > 0)
-                return r;
+        if (r < 0)
+                return r == -EINVAL ? EXIT_STATUS_USAGE : EXIT_STATUS_UNITS_FAILED;
 
         while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT_OPTIONS, long_options, NULL)) >= 0) {
                 switch (c) {
                 case ARG_PID:
-                        r = cli_pid_option(optarg, &pid);
-                        if (r >= 0)
-                                return r;
+                        if (cli_pid_option(optarg, &pid) < 0)
+                                return EXIT_STATUS_USAGE;
                         break;
                 case ARG_STAGE:
                         h.stage = optarg;
@@ -117,8 +116,10 @@ int main(int argc, char **argv) {
                         break;
                 default:
                         r = cli_common_option(&o, c, optarg, help);
-                        if (r >= 0)
-                                return r;
+                        if (r < 0)
+                                return EXIT_STATUS_USAGE;
+                        if (r > 0)
+                                return EXIT_STATUS_OK;
                         break;
                 }
         }
@@ -135,7 +136,7 @@ int main(int argc, char **argv) {
         log_set_max_level(o.log_level);
 
         if (pid > 0)
-                return repair_container(pid, &o);
+                return cli_repair_pid(pid, repair_container, &o);
         if (criu_action_requested())
                 return criu_action_run(&o);
         return oci_hook_run(&h, &o);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "detach.h"
 #include "engine.h"
 #include "fd-util.h"
@@ -39,29 +40,35 @@ static ExitStatus input_error(const char *what, const char *detail) {
         return EXIT_STATUS_USAGE;
 }
 
+/* The container as the hook first sees it: pinned once, here, and carried to the repair. */
 typedef struct Probe {
-        pid_t pid;
+        pid_t pid;              /* from the state, used only to pin */
+        Container container;
         RestoreWatch watch;
 } Probe;
 
 static void probe_done(Probe *p) {
-        restore_watch_done(&p->watch);
+        container_close(&p->container);
 }
 
-/* The first look at the process, taken now because only now is it still CRIU's: what it runs
- * (criu, or the loader that runs criu) is what the worker later waits to change. */
+/* Pins the process and takes the first look at it, now because only now is it still CRIU's:
+ * what it runs (criu, or the loader that runs criu) is what the worker later waits to change.
+ * The host is refused here, before any worker exists. */
 static int probe_restoring(void *userdata) {
         Probe *p = userdata;
         int r;
 
-        r = restore_watch_start(p->pid, &p->watch);
+        r = container_pin(p->pid, &p->container);
+        if (r < 0)
+                return r;
+        r = restore_watch_start(&p->container, &p->watch);
         if (r < 0)
                 return r;
         return restore_watch_is_traced(&p->watch);
 }
 
 typedef struct DeferredRepair {
-        pid_t pid;
+        Container *container;
         const RestoreWatch *watch;
         const RepairOptions *options;
         usec_t wait;
@@ -77,47 +84,50 @@ static int deferred_repair(void *userdata) {
         r = restore_watch_wait(d->watch, start + d->wait);
         if (r == -ESRCH) {
                 log_warning("Process %d exited before its restore completed; nothing to repair.",
-                            (int) d->pid);
+                            (int) d->container->pid);
                 return EXIT_STATUS_OK;
         }
         if (r == -ETIMEDOUT) {
                 log_error("The restore of process %d did not complete within %.0f s; giving up without repairing.",
-                          (int) d->pid, (double) d->wait / USEC_PER_SEC);
+                          (int) d->container->pid, (double) d->wait / USEC_PER_SEC);
                 return EXIT_STATUS_UNITS_FAILED;
         }
         if (r < 0) {
-                log_error_errno(r, "Cannot watch the restore of process %d: %m", (int) d->pid);
+                log_error_errno(r, "Cannot watch the restore of process %d: %m", (int) d->container->pid);
                 return EXIT_STATUS_UNITS_FAILED;
         }
 
         log_info("Restore complete after %.2f s; repairing the automounts of process %d.",
-                 (double) (now_usec(CLOCK_MONOTONIC) - start) / USEC_PER_SEC, (int) d->pid);
-        return repair_container(d->pid, d->options);
+                 (double) (now_usec(CLOCK_MONOTONIC) - start) / USEC_PER_SEC, (int) d->container->pid);
+        return repair_container(d->container, d->options);
 }
 
 static ExitStatus defer_repair(Probe *p, bool exe_final, const OciHookOptions *h,
                                const char *log_file, const RepairOptions *o) {
-        DeferredRepair d = { .pid = p->pid, .watch = &p->watch, .options = o,
+        DeferredRepair d = { .container = &p->container, .watch = &p->watch, .options = o,
                              .wait = h->restore_wait };
         pid_t worker = 0;
         int r;
 
-        if (p->watch.pidfd < 0) {
-                r = restore_watch_start(p->pid, &p->watch);
+        if (p->container.pidfd < 0) {
+                r = container_pin(p->pid, &p->container);
+                if (r == 0)
+                        r = restore_watch_start(&p->container, &p->watch);
                 if (r == -ESRCH) {
                         log_warning("Process %d is gone; nothing to repair.", (int) p->pid);
                         return EXIT_STATUS_OK;
                 }
                 if (r < 0) {
-                        log_error_errno(r, "Cannot watch process %d: %m", (int) p->pid);
-                        return EXIT_STATUS_UNITS_FAILED;
+                        container_log_refusal(p->pid, r);
+                        return EXIT_STATUS_REFUSED;
                 }
         }
         p->watch.exe_final = exe_final;
 
-        /* The worker keeps the pidfd, so the process it waits for can never be confused with a
-         * later one that got the same PID. */
-        r = detach_worker(deferred_repair, &d, p->watch.pidfd, log_file, &worker);
+        /* The worker keeps only the pin: the process it waits for can never be confused with a
+         * later one that got the same PID, and its /proc directory is opened again from it. */
+        p->container.proc_fd = safe_close(p->container.proc_fd);
+        r = detach_worker(deferred_repair, &d, p->container.pidfd, log_file, &worker);
         if (r < 0) {
                 log_error_errno(r, "Cannot start the repair worker: %m");
                 return EXIT_STATUS_UNITS_FAILED;
@@ -129,7 +139,8 @@ static ExitStatus defer_repair(Probe *p, bool exe_final, const OciHookOptions *h
 
 ExitStatus oci_hook_run(const OciHookOptions *h, RepairOptions *o) {
         _cleanup_(oci_state_done) OciState state = OCI_STATE_NULL;
-        _cleanup_(probe_done) Probe probe = { .watch = RESTORE_WATCH_NULL };
+        _cleanup_(probe_done) Probe probe = { .container = CONTAINER_NULL,
+                                              .watch = RESTORE_WATCH_NULL };
         _cleanup_free_ char *text = NULL, *error = NULL;
         const char *bad_value = NULL, *log_file;
         OciStage stage = OCI_STAGE_UNKNOWN;
@@ -248,7 +259,8 @@ ExitStatus oci_hook_run(const OciHookOptions *h, RepairOptions *o) {
         case HOOK_ACTION_REPAIR_NOW:
                 log_info("Poststart of a container marked as restored: repairing process %d now.",
                           (int) state.pid);
-                status = repair_container(state.pid, o);
+                status = probe.container.pidfd >= 0 ? repair_container(&probe.container, o) :
+                         cli_repair_pid(state.pid, repair_container, o);
                 log_info("Repair finished with exit status %d.", (int) status);
                 break;
         default:

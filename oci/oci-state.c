@@ -13,12 +13,12 @@
 
 #include "macro.h"
 #include "oci-state.h"
+#include "proc-util.h"
+#include "string-util.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
 #define _cleanup_yajl_val_ _cleanup_(yajl_tree_freep)
 
-/* The kernel's PID_MAX_LIMIT. */
-#define PID_MAX 4194304
 
 static const char *const status_names[] = {
         [OCI_STATUS_CREATING] = "creating",
@@ -139,25 +139,9 @@ static int fail_parse(char **ret_error, const char *yajl_error) {
         return fail(ret_error, "malformed JSON: %.*s", (int) n, yajl_error);
 }
 
-static bool is_printable(const char *s) {
-        for (; *s; s++)
-                if ((unsigned char) *s < 0x20 || *s == 0x7f)
-                        return false;
-        return true;
-}
-
 /* Input quoted in an error message: one line, nothing a terminal would interpret. */
 static const char *excerpt(const char *s, char buf[static 68]) {
-        size_t i = 0;
-
-        for (; i < 64 && s[i]; i++)
-                buf[i] = (unsigned char) s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-        if (s[i]) {
-                memcpy(buf + i, "...", 3);
-                i += 3;
-        }
-        buf[i] = '\0';
-        return buf;
+        return string_excerpt(s, 64, buf);
 }
 
 static int copy_string(const char *name, yajl_val v, size_t max, char **ret, char **ret_error) {
@@ -169,7 +153,7 @@ static int copy_string(const char *name, yajl_val v, size_t max, char **ret, cha
                 return fail(ret_error, "\"%s\" is empty", name);
         if (strlen(s) > max)
                 return fail(ret_error, "\"%s\" is longer than %zu bytes", name, max);
-        if (!is_printable(s))
+        if (string_has_control_chars(s))
                 return fail(ret_error, "\"%s\" contains control characters", name);
         *ret = strdup(s);
         return *ret ? 0 : -ENOMEM;
@@ -209,7 +193,7 @@ static int parse_pid_value(yajl_val v, pid_t *ret, char **ret_error) {
                 if (!(*p >= '0' && *p <= '9'))
                         return fail(ret_error, "\"pid\" must be a positive integer, got %.32s", r);
                 pid = pid * 10 + (*p - '0');
-                if (pid > PID_MAX)
+                if (pid > PID_MAX_LIMIT)
                         return fail(ret_error, "\"pid\" %.32s is out of range", r);
         }
         if (pid <= 0)

@@ -150,7 +150,6 @@ HookDecision restore_decide(OciStage stage, OciStatus status, RestoreMark mark, 
                         d.action = HOOK_ACTION_NORMAL_START;
                         break;
                 }
-                d.probed = true;
                 d.probe_result = probe ? probe(userdata) : -EOPNOTSUPP;
                 if (d.probe_result > 0)
                         d.action = HOOK_ACTION_DEFER_REPAIR;

@@ -74,7 +74,6 @@ typedef int (*RestoreProbe)(void *userdata);
 
 typedef struct HookDecision {
         HookAction action;
-        bool probed;            /* the probe was called */
         int probe_result;       /* what it returned */
 } HookDecision;
 

@@ -32,12 +32,14 @@ teardown() {
 
         # runc has CRIU run each action twice: the second post-resume finds the repair done.
         log=$RIG_IMAGES/$NAME/restore.log
-        run grep -c '9 automount unit(s): 9 repaired, 0 failed' "$log"
+        run grep -c '9 automount unit(s): 9 repaired, 0 failed, 0 not touched.' "$log"
         assert_output 1
         run grep -c 'srv-a1.automount (/srv/a1): already repaired for this restore' "$log"
         assert_output 1
-        # The tmpfs on top came through CRIU (restored as a new superblock, same files).
-        [[ $(tops_of "$CT_PID" | wc -l) -eq 4 ]]
+        # The tmpfs on top came through CRIU (restored as a new superblock, same files), on the
+        # new autofs, and the autofs beneath it works too.
+        tops_are_tmpfs_on_autofs "$CT_PID"
+        automounts_beneath_answer "$CT_PID" "${WITH_FILES[@]}"
 }
 
 @test "a CRIU action other than post-resume does nothing" {

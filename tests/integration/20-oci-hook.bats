@@ -22,7 +22,7 @@ unit_of() {
         esac
 }
 
-@test "runc, hook in config.json, no CRIU config: every automount answers within 3 s of restore, files kept" {
+@test "runc, hook in config.json, no CRIU config: repaired within 1 s of restore, files kept" {
         oci_require criu
         local name log elapsed worker
         name=$(oci_name)
@@ -44,25 +44,28 @@ unit_of() {
                 cat "$log" >&2
                 fail "no repair within $OCI_REPAIR_BUDGET_MS ms of the restore"
         }
-        echo "# runc restore returned -> repair logged: $(($(oci_now_ms) - OCI_RESTORED_MS)) ms" >&3
+        elapsed=$(($(oci_now_ms) - OCI_RESTORED_MS))
+        echo "# runc restore returned -> repair logged: $elapsed ms" >&3
+        ((elapsed < OCI_REPAIR_BUDGET_MS)) || fail "repaired after $elapsed ms"
         oci_all_answer "$CT_PID" "${OCI_AUTOMOUNTS[@]}" || fail "an automount does not answer"
         oci_files_intact runc exec "$name" || fail "a file on an automount was lost"
         elapsed=$(($(oci_now_ms) - OCI_RESTORED_MS))
         echo "# runc restore returned -> all ${#OCI_AUTOMOUNTS[@]} automounts answered, files checked: $elapsed ms" >&3
-        ((elapsed < OCI_REPAIR_BUDGET_MS)) || fail "took $elapsed ms"
+        ((elapsed < OCI_ANSWER_BUDGET_MS)) || fail "took $elapsed ms"
 
         run oci_log "$log"
         assert_line --regexp "^oci-autofs-restore: $name: Restore of process $CT_PID under way; worker [0-9]+ repairs the automounts once CRIU has resumed it\.$"
-        assert_line --regexp "^oci-autofs-restore: $name: 9 automount unit\(s\): [1-9][0-9]* repaired, 0 failed"
+        assert_line "oci-autofs-restore: $name: 9 automount unit(s): 9 repaired, 0 failed, 0 not touched."
         for where in "${OCI_WITH_FILES[@]}"; do
                 assert_line --regexp "^oci-autofs-restore: $name: $(unit_of "$where") \($where\): repaired: .*tmpfs .* set aside and put back\.$"
         done
         # The worker is done and gone.
         worker=$(oci_worker_pid "$log")
         oci_wait_gone "$worker" 2000 || fail "worker $worker is still running"
+        automounts_beneath_answer "$CT_PID" "${OCI_WITH_FILES[@]}" || fail "an autofs beneath a tmpfs does not answer"
 }
 
-@test "podman, shipped hooks.d file: checkpoint/restore, every automount answers within 3 s, files kept" {
+@test "podman, shipped hooks.d file: checkpoint/restore, repaired within 1 s, files kept" {
         oci_require criu podman
         local name log id elapsed
         # The file as shipped: format 1.0.0, the stage and arguments the hook needs.
@@ -90,16 +93,19 @@ unit_of() {
                 cat "$log" >&2
                 fail "no repair within $OCI_REPAIR_BUDGET_MS ms of the restore"
         }
-        echo "# podman container restore returned -> repair logged: $(($(oci_now_ms) - OCI_RESTORED_MS)) ms" >&3
+        elapsed=$(($(oci_now_ms) - OCI_RESTORED_MS))
+        echo "# podman container restore returned -> repair logged: $elapsed ms" >&3
+        ((elapsed < OCI_REPAIR_BUDGET_MS)) || fail "repaired after $elapsed ms"
         oci_all_answer "$CT_PID" "${OCI_PODMAN_AUTOMOUNTS[@]}" || fail "an automount does not answer"
         oci_files_intact podman exec "$name" || fail "a file on an automount was lost"
         elapsed=$(($(oci_now_ms) - OCI_RESTORED_MS))
         echo "# podman container restore returned -> all ${#OCI_PODMAN_AUTOMOUNTS[@]} automounts answered, files checked: $elapsed ms" >&3
-        ((elapsed < OCI_REPAIR_BUDGET_MS)) || fail "took $elapsed ms"
+        ((elapsed < OCI_ANSWER_BUDGET_MS)) || fail "took $elapsed ms"
 
         run oci_log "$log"
         assert_line --regexp "^oci-autofs-restore: $id: Restore of process $CT_PID under way; worker [0-9]+ "
-        assert_line --regexp "^oci-autofs-restore: $id: [0-9]+ automount unit\(s\): [1-9][0-9]* repaired, 0 failed"
+        assert_line "oci-autofs-restore: $id: 9 automount unit(s): 8 repaired, 0 failed, 1 not touched."
+        automounts_beneath_answer "$CT_PID" "${OCI_WITH_FILES[@]}" || fail "an autofs beneath a tmpfs does not answer"
 }
 
 @test "runc, hook and CRIU action script both configured: each unit repaired once, no error" {
@@ -133,6 +139,7 @@ unit_of() {
         ! grep -Ei ' [1-9][0-9]* failed|error|cannot|warning' <<<"$lines" || fail "a run reported a problem"
         oci_all_answer "$CT_PID" "${OCI_AUTOMOUNTS[@]}" || fail "an automount does not answer"
         oci_files_intact runc exec "$name" || fail "a file on an automount was lost"
+        automounts_beneath_answer "$CT_PID" "${OCI_WITH_FILES[@]}" || fail "an autofs beneath a tmpfs does not answer"
 }
 
 # PIDs of the processes running this build's hook binary (the hook itself, or its worker).
@@ -285,18 +292,20 @@ units_restarted() {
         run "$OCI_HOOK_BIN" --stage=poststart --restore-annotation=io.example.restored=yes <<<"$state"
         assert_success
         assert_line "oci-autofs-restore: $name: Poststart of a container marked as restored: repairing process $CT_PID now."
-        assert_line --regexp "^oci-autofs-restore: $name: 9 automount unit\(s\): [1-9][0-9]* repaired, 0 failed"
+        assert_line "oci-autofs-restore: $name: 9 automount unit(s): 9 repaired, 0 failed, 0 not touched."
         # Synchronous: repaired by the time the hook returned.
         oci_all_answer "$CT_PID" "${OCI_AUTOMOUNTS[@]}" || fail "an automount does not answer"
         oci_files_intact runc exec "$name" || fail "a file on an automount was lost"
+        automounts_beneath_answer "$CT_PID" "${OCI_WITH_FILES[@]}" || fail "an autofs beneath a tmpfs does not answer"
 }
 
 @test "the detached worker: the hook returns at once; the worker gives up at its deadline, or ends when the process dies" {
         [[ -x $OCI_HOOK_BIN ]] || rig_unavailable "$OCI_HOOK_BIN not built (make)"
         local log sleeper state start end worker fds out
         log=$BATS_TEST_TMPDIR/hook.log
-        # A process that is never restored: it never changes what it runs.
-        sleep 60 >/dev/null 2>&1 3>&- &
+        # A process that is never restored: it never changes what it runs. In a mount namespace
+        # of its own, since the hook refuses the host's before any worker exists.
+        unshare -m --propagation private sleep 60 >/dev/null 2>&1 3>&- &
         sleeper=$!
         state=$(oci_state arh-oci-worker creating "$sleeper" '{"org.autofs-restore-hook.restore":"true"}')
 

@@ -171,14 +171,38 @@ echo "hook processes seen: $found, ways out: $escapes"
         file_intact
 }
 
-@test "restart jobs that never finish: the run ends at its deadline and the tree is back" {
+@test "restart jobs that never finish: the run ends at its deadline, cancels them, and the tree is back" {
         boot_hostile slow-jobs
         start=$(date +%s%N)
         run "$REPAIR_HOOK" --pid "$CT_PID" --timeout 4
         elapsed_ms=$((($(date +%s%N) - start) / 1000000))
         assert_failure 1
         ((elapsed_ms < 4500)) || fail "took ${elapsed_ms} ms with a 4 s deadline"
-        assert_output --partial "srv-a1.automount (/srv/a1): FAILED"
+        assert_output --partial "srv-a1.automount (/srv/a1): FAILED: systemd did not run the restart before the deadline; it was cancelled"
+        file_intact
+        no_leftovers_in "$CT_PID"
+}
+
+@test "a restart job systemd will not cancel: the tree is back and a copy stays in the stash, named" {
+        local stash
+        boot_hostile stuck-jobs
+        run "$REPAIR_HOOK" --pid "$CT_PID" --timeout 4
+        assert_failure 1
+        assert_output --partial "srv-a1.automount (/srv/a1): FAILED: the restart did not finish before the deadline, and systemd did not confirm its cancellation"
+        assert_output --regexp "srv-a1\.automount: its restart may still run in systemd and detach the tmpfs again; a copy stays at /run/autofs-restore-hook\.[0-9a-f]{16}/srv-a1\.automount until a later run puts it back\."
+        file_intact
+        # The copy is mounted in the stash the line names.
+        stash=$(grep -o '/run/autofs-restore-hook\.[0-9a-f]\{16\}' <<<"$output" | head -n 1)
+        awk -v p="$stash/srv-a1.automount" '$5 == p' "/proc/$CT_PID/mountinfo" | grep -q tmpfs ||
+                fail "no copy at $stash/srv-a1.automount"
+}
+
+@test "a process other than the container's init serving /run/systemd/private is not talked to" {
+        boot_hostile impostor
+        run "$REPAIR_HOOK" --pid "$CT_PID" --timeout 10
+        assert_failure 1
+        assert_output --regexp "/run/systemd/private is served by PID [0-9]+, not by the container's init \(PID $CT_PID\); refusing to talk to it\."
+        refute_output --partial "repaired"
         file_intact
         no_leftovers_in "$CT_PID"
 }

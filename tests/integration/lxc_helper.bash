@@ -247,10 +247,15 @@ all_automounts_answer() {
 # How often each of our automount units was stopped in this boot of the container ("Unset
 # automount" is systemd's message when it stops one), as "unit count" lines.
 automount_stops() {
-        local pid=$1 p unit
+        local pid=$1 p unit out
         for p in "${LXC_SRV_AUTOMOUNTS[@]}"; do
                 unit=srv-${p##*/}.automount
-                printf '%s %s\n' "$unit" "$(ct_sh "$pid" "journalctl --no-pager -b -o cat -u $unit | grep -c '^Unset automount'")"
+                # journalctl's own failure must not read as "stopped 0 times".
+                out=$(ct_sh "$pid" "journalctl --no-pager -b -o cat -u $unit") || {
+                        echo "journalctl for $unit failed" >&2
+                        return 1
+                }
+                printf '%s %s\n' "$unit" "$(grep -c '^Unset automount' <<<"$out")"
         done
 }
 
@@ -278,10 +283,20 @@ hook_duration_ms() {
                 END { if (d == "") exit 1; print int(d) }' "$(lxc_dir "$1")/lxc.log"
 }
 
+# Fails (and so fails the test) when a container is still running or its directory is left.
 lxc_teardown() {
-        local name
+        local name rc=0
         for name in "${LXC_CONTAINERS[@]}"; do
                 lxc_remove "$name"
+                if [[ -e $(lxc_dir "$name") ]]; then
+                        echo "teardown: $(lxc_dir "$name") is left" >&2
+                        rc=1
+                fi
+                if timeout 10 lxc-info -P "$(lxc_path "$name")" -n "$name" -s 2>/dev/null | grep -q RUNNING; then
+                        echo "teardown: container $name is still running" >&2
+                        rc=1
+                fi
         done
         LXC_CONTAINERS=()
+        return $rc
 }

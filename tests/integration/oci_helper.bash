@@ -18,8 +18,10 @@ OCI_PREFIX=arh-oci-
 OCI_AUTOMOUNTS=(/srv/a1 /srv/a2 /srv/a3 /srv/a4 /srv/a5 /srv/a6 /srv/a7 /srv/a8
         /proc/sys/fs/binfmt_misc)
 OCI_WITH_FILES=(/srv/a1 /srv/a2 /srv/a3 /srv/a4)
-# The promise of issue 4: every automount answers within this long after the restore returns.
-OCI_REPAIR_BUDGET_MS=3000
+# README's promise: the repair is done within a second of the restore returning.
+OCI_REPAIR_BUDGET_MS=1000
+# Every automount answered and every file read back (through runc exec, which costs most of it).
+OCI_ANSWER_BUDGET_MS=3000
 # systemd in a podman container has /proc/sys read-only: no binfmt_misc automount there.
 OCI_PODMAN_AUTOMOUNTS=(/srv/a1 /srv/a2 /srv/a3 /srv/a4 /srv/a5 /srv/a6 /srv/a7 /srv/a8)
 
@@ -263,14 +265,24 @@ oci_podman() {
         PATH=$RIG_CRIU_DIR:$PATH timeout 120 podman --hooks-dir "$OCI_HOOKS_DIR" "$@" </dev/null 3>&-
 }
 
+# Fails (and so fails the test) when a podman container or image is left.
 oci_teardown() {
-        local name
+        local name rc=0
         for name in "${OCI_PODMAN_CONTAINERS[@]}"; do
                 timeout 60 podman rm -f "$name" >/dev/null 2>&1 || true
+                if timeout 30 podman container exists "$name"; then
+                        echo "teardown: podman container $name is left" >&2
+                        rc=1
+                fi
         done
         OCI_PODMAN_CONTAINERS=()
         for name in "${OCI_PODMAN_IMAGES[@]}"; do
                 timeout 60 podman rmi -f "$name" >/dev/null 2>&1 || true
+                if timeout 30 podman image exists "$name"; then
+                        echo "teardown: podman image $name is left" >&2
+                        rc=1
+                fi
         done
         OCI_PODMAN_IMAGES=()
+        return $rc
 }

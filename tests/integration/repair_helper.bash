@@ -78,10 +78,29 @@ EMPTY_AUTOMOUNTS=(/srv/a5 /srv/a6 /srv/a7 /srv/a8 /proc/sys/fs/binfmt_misc)
 all_hang() {
         local pid=$1 p
         for p in "${EMPTY_AUTOMOUNTS[@]}"; do
-                if rig_automount_answers "$pid" "$p" 1; then
-                        echo "$p answers, expected a hang" >&2
+                automount_hangs "$pid" "$p" 1 || return 1
+        done
+}
+
+# Each automount of WITH_FILES is an autofs with exactly one tmpfs on it, at the root of its
+# superblock, holding the file write_files left: what systemd mounted there, restored or kept.
+tops_are_tmpfs_on_autofs() {
+        local pid=$1 p stack
+        for p in "${WITH_FILES[@]}"; do
+                stack=$(awk -v p="$p" '$5 == p { for (i = 7; $i != "-"; i++) ; print $1, $2, $4, $(i + 1) }' \
+                        "/proc/$pid/mountinfo")
+                # "ID PARENT ROOT FSTYPE" lines: an autofs, and a tmpfs whose parent it is.
+                awk '{ fs[$1] = $4; parent[$1] = $2; root[$1] = $3; n++ }
+                     END {
+                        for (m in fs)
+                                if (fs[m] == "tmpfs" && root[m] == "/" && fs[parent[m]] == "autofs")
+                                        ok = 1
+                        exit !(n == 2 && ok)
+                     }' <<<"$stack" || {
+                        echo "$p: not one tmpfs on an autofs:" >&2
+                        echo "$stack" >&2
                         return 1
-                fi
+                }
         done
 }
 

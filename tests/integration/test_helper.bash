@@ -102,6 +102,65 @@ automount_answers() {
         rig_automount_answers "$@"
 }
 
+# automount_hangs PID PATH [TIMEOUT]: 0 only when an access to PATH is still blocked in the
+# autofs after TIMEOUT seconds (default 1), waiting for an answer from the automount daemon. A
+# fast failure (ENOENT from a dead autofs, say) or a process blocked elsewhere is no hang.
+automount_hangs() {
+        local rc=0
+        rig_automount_answers "$1" "$2" "${3:-1}" || rc=$?
+        case $rc in
+        0) echo "$2 answers, expected a hang" >&2 ;;
+        1)
+                [[ $RIG_HANG_STATE == "D autofs_wait" ]] && return 0
+                echo "$2 blocked, but not in autofs_wait: $RIG_HANG_STATE" >&2
+                ;;
+        *) echo "$2 failed at once, expected a hang" >&2 ;;
+        esac
+        return 1
+}
+
+# automounts_beneath_answer PID PATH...: for automounts with a filesystem on top, whose accesses
+# that filesystem answers whatever the autofs beneath does: unmounts the top inside the
+# container, waits until systemd has seen it go, and requires a fresh access to be served by a
+# new mount. Destroys what was on top: call it last.
+automounts_beneath_answer() {
+        local pid=$1 p unit top i state
+        shift
+        for p in "$@"; do
+                unit=$(systemd-escape --path --suffix=mount "$p")
+                top=$(rig_top_dev "$pid" "$p")
+                timeout 10 nsenter -t "$pid" -m -- umount "$p" || {
+                        echo "cannot unmount the top of $p" >&2
+                        return 1
+                }
+                [[ $(rig_top_dev "$pid" "$p") != "$top" ]] || {
+                        echo "$p: $top is still on top after the unmount" >&2
+                        return 1
+                }
+                for ((i = 0; i < 100; i++)); do
+                        state=$(timeout 5 nsenter -t "$pid" -m -p -- systemctl is-active "$unit" </dev/null) || true
+                        [[ $state == inactive || $state == failed ]] && break
+                        sleep 0.05
+                done
+                [[ $state == inactive || $state == failed ]] || {
+                        echo "$unit still $state after its unmount" >&2
+                        return 1
+                }
+                rig_automount_answers "$pid" "$p" 3 || {
+                        echo "$p: the autofs beneath does not answer ($RIG_HANG_STATE)" >&2
+                        return 1
+                }
+                for ((i = 0; i < 100; i++)); do
+                        [[ $(awk -v p="$p" '$5 == p && $(NF - 2) != "autofs"' "/proc/$pid/mountinfo") ]] && break
+                        sleep 0.03
+                done
+                [[ $(awk -v p="$p" '$5 == p && $(NF - 2) != "autofs"' "/proc/$pid/mountinfo") ]] || {
+                        echo "$p: the access was answered without a mount" >&2
+                        return 1
+                }
+        done
+}
+
 # automounts_hang PID TIMEOUT PATH...: fails unless every access hangs (accessed in parallel).
 automounts_hang() {
         run rig_all_hang "$@"
@@ -174,18 +233,35 @@ checkpoint_restore_runc() {
 }
 
 # Leaves nothing behind: blocked accesses (killed by PID), containers, overlay mounts,
-# bundles and images of this test.
+# bundles and images of this test. Fails (and so fails the test) when something could not be
+# removed or is still there afterwards.
 rig_teardown() {
-        local entry name
+        local entry name rc=0 dir pid
         for entry in "${RIG_BLOCKED[@]}"; do
                 read -r RIG_ACCESS_WRAPPER RIG_ACCESS_NSENTER RIG_ACCESS_PID <<<"$entry"
                 rig_access_kill
+                for pid in $entry; do
+                        if [[ -e /proc/$pid && $(rig_proc_state "$pid") != Z* ]]; then
+                                echo "teardown: blocked access $pid is still alive" >&2
+                                rc=1
+                        fi
+                done
         done
         RIG_BLOCKED=()
         for name in "${RIG_CONTAINERS[@]}"; do
-                rig_remove_container "$name"
-                rig_remove_bundle "$name"
-                rig_remove_images "$name"
+                rig_remove_container "$name" || rc=1
+                rig_remove_bundle "$name" || rc=1
+                rig_remove_images "$name" || rc=1
+                if rig_container_exists "$name"; then
+                        echo "teardown: container $name is left" >&2
+                        rc=1
+                fi
+                dir=$(rig_bundle_dir "$name")
+                if [[ -e $dir ]] || grep -qF " $dir/" /proc/self/mountinfo; then
+                        echo "teardown: bundle or mount of $name is left in $dir" >&2
+                        rc=1
+                fi
         done
         RIG_CONTAINERS=()
+        return $rc
 }

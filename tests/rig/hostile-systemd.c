@@ -15,7 +15,10 @@
  *   lie         answers with strings full of control characters, newlines and "<0>" (a
  *               forged priority), and with a Where= that does not match its unit
  *   flood       before each reply, sends FLOOD-COUNT JobRemoved signals of FLOOD-SIZE bytes
- *   slow-jobs   accepts restart jobs and never finishes them
+ *   slow-jobs   accepts restart jobs and never finishes them; cancels them when asked
+ *   stuck-jobs  the same, but refuses to cancel them
+ *   impostor    PID 1 stays idle; another process of the container serves the socket as
+ *               systemd would (done-lie answers)
  *   done-lie    finishes restart jobs with "done" but leaves the old autofs in place
  *
  * It writes /run/hostile-systemd.ready once it listens.
@@ -49,6 +52,8 @@ typedef enum Scenario {
         SCENARIO_FLOOD,
         SCENARIO_SLOW_JOBS,
         SCENARIO_DONE_LIE,
+        SCENARIO_STUCK_JOBS,
+        SCENARIO_IMPOSTOR,
 } Scenario;
 
 static Scenario scenario;
@@ -206,7 +211,8 @@ static int reply_property(sd_bus_message *m) {
                 else
                         value = "/srv/a1";
         } else if (strcmp(property, "ActiveState") == 0)
-                value = scenario == SCENARIO_DONE_LIE ? "active" : "failed" FORGED;
+                value = scenario == SCENARIO_DONE_LIE || scenario == SCENARIO_IMPOSTOR ? "active" :
+                                                                                "failed" FORGED;
         return sd_bus_reply_method_return(m, "v", "s", value);
 }
 
@@ -221,12 +227,32 @@ static int reply_restart(sd_bus_message *m) {
                 return r;
         snprintf(path, sizeof path, "/org/freedesktop/systemd1/job/%u", id);
         r = sd_bus_reply_method_return(m, "o", path);
-        if (r < 0 || scenario == SCENARIO_SLOW_JOBS)
+        if (r < 0 || scenario == SCENARIO_SLOW_JOBS || scenario == SCENARIO_STUCK_JOBS)
                 return r;
         flood(sd_bus_message_get_bus(m));
         return sd_bus_emit_signal(sd_bus_message_get_bus(m), "/org/freedesktop/systemd1",
                                   "org.freedesktop.systemd1.Manager", "JobRemoved", "uoss", id, path,
-                                  unit, scenario == SCENARIO_DONE_LIE ? "done" : "failed" FORGED);
+                                  unit, scenario == SCENARIO_DONE_LIE || scenario == SCENARIO_IMPOSTOR ?
+                                  "done" : "failed" FORGED);
+}
+
+/* A waiting job of a real systemd is cancelled at once: the reply, then JobRemoved. */
+static int reply_cancel(sd_bus_message *m) {
+        const char *path = sd_bus_message_get_path(m);
+        unsigned id = 0;
+        int r;
+
+        if (scenario != SCENARIO_SLOW_JOBS)
+                return sd_bus_reply_method_errorf(m, "org.freedesktop.DBus.Error.AccessDenied",
+                                                  "not cancelling" FORGED);
+        if (!path || sscanf(path, "/org/freedesktop/systemd1/job/%u", &id) != 1)
+                return sd_bus_reply_method_errorf(m, "org.freedesktop.systemd1.NoSuchJob", "no job");
+        r = sd_bus_reply_method_return(m, NULL);
+        if (r < 0)
+                return r;
+        return sd_bus_emit_signal(sd_bus_message_get_bus(m), "/org/freedesktop/systemd1",
+                                  "org.freedesktop.systemd1.Manager", "JobRemoved", "uoss", id, path,
+                                  "srv-a1.automount", "canceled");
 }
 
 static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -244,6 +270,8 @@ static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 return reply_restart(m) < 0 ? -EIO : 1;
         if (strcmp(member, "ResetFailedUnit") == 0)
                 return sd_bus_reply_method_return(m, NULL) < 0 ? -EIO : 1;
+        if (strcmp(member, "Cancel") == 0)
+                return reply_cancel(m) < 0 ? -EIO : 1;
         return sd_bus_reply_method_errorf(m, "org.freedesktop.DBus.Error.UnknownMethod",
                                           "no %s here" FORGED, member) < 0 ? -EIO : 1;
 }
@@ -292,6 +320,8 @@ int main(int argc, char **argv) {
         static const char *const names[] = {
                 [SCENARIO_STALL] = "stall", [SCENARIO_SILENT] = "silent", [SCENARIO_LIE] = "lie",
                 [SCENARIO_FLOOD] = "flood", [SCENARIO_SLOW_JOBS] = "slow-jobs",
+                [SCENARIO_STUCK_JOBS] = "stuck-jobs",
+                [SCENARIO_IMPOSTOR] = "impostor",
                 [SCENARIO_DONE_LIE] = "done-lie",
         };
         int listen_fd;
@@ -323,6 +353,10 @@ int main(int argc, char **argv) {
         /* PID 1 of a PID namespace gets no signal it has no handler for. */
         (void) signal(SIGCHLD, SIG_DFL);
         set_up_mounts();
+        /* SO_PEERCRED names the process that called listen(): here not PID 1. */
+        if (scenario == SCENARIO_IMPOSTOR && fork() > 0)
+                for (;;)
+                        pause();
         listen_fd = listen_private(scenario == SCENARIO_STALL ? 0 : 16);
         switch (scenario) {
         case SCENARIO_STALL:
@@ -334,6 +368,8 @@ int main(int argc, char **argv) {
         case SCENARIO_LIE:
         case SCENARIO_FLOOD:
         case SCENARIO_SLOW_JOBS:
+        case SCENARIO_STUCK_JOBS:
+        case SCENARIO_IMPOSTOR:
         case SCENARIO_DONE_LIE:
         default:
                 serve(listen_fd);

@@ -355,7 +355,7 @@ rig_automount_answers() {
 
 # Accesses every PATH at once and reports, one line each, whether it was still blocked after
 # TIMEOUT seconds. Every access is killed by its PID and reaped before returning. Returns 0
-# when all of them hung.
+# when all of them hung waiting for the automount daemon (autofs_wait).
 rig_all_hang() {
         local pid=$1 timeout=$2 i st rc=0
         shift 2
@@ -368,8 +368,12 @@ rig_all_hang() {
         for i in "${!paths[@]}"; do
                 st=
                 [[ -n ${pids[i]} ]] && st=$(rig_proc_state "${pids[i]}")
-                if kill -0 "${wrappers[i]}" 2>/dev/null && [[ -n $st && $st != Z* ]]; then
+                if kill -0 "${wrappers[i]}" 2>/dev/null && [[ $st == "D autofs_wait" ]]; then
                         printf '%s: blocked (%s)\n' "${paths[i]}" "$st"
+                elif kill -0 "${wrappers[i]}" 2>/dev/null && [[ -n $st && $st != Z* ]]; then
+                        # Blocked, but not waiting for the automount daemon: not the hang meant.
+                        printf '%s: blocked elsewhere (%s)\n' "${paths[i]}" "$st"
+                        rc=1
                 else
                         printf '%s: answered\n' "${paths[i]}"
                         rc=1

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/sysmacros.h>
 
@@ -26,7 +28,124 @@ static const char table[] =
         "111 110 0:86 / /run/autofs-restore-hook/srv-a1.automount rw - tmpfs tmpfs rw\n"
         "112 110 0:86 / /run/autofs-restore-hook/x/deeper rw - tmpfs tmpfs rw\n";
 
+static void test_identity(void) {
+        FsIdentity a = { makedev(0, 86), "/" }, b = a;
+
+        check(fs_identity_equal(&a, &b), "same device and root: equal");
+        snprintf(b.root, sizeof b.root, "/sub");
+        check(!fs_identity_equal(&a, &b), "a bind mount of a subdirectory is not the original");
+        b = a;
+        b.dev = makedev(0, 87);
+        check(!fs_identity_equal(&a, &b), "another device is not the original");
+        b.dev = makedev(1, 86);
+        check(!fs_identity_equal(&a, &b), "another major is not the original");
+}
+
+/* An autofs with n - 1 tmpfs stacked on it at /srv/deep, each the parent of the next. */
+static char *deep_stack(unsigned n) {
+        size_t size = 128 + (size_t) n * 96, o = 0;
+        char *text = malloc(size);
+
+        o += (size_t) snprintf(text + o, size - o, "1 0 0:1 / / rw - overlay overlay rw\n");
+        o += (size_t) snprintf(text + o, size - o,
+                               "100 1 0:2 / /srv/deep rw - autofs systemd-1 rw,direct,pipe_ino=9\n");
+        for (unsigned i = 1; i < n; i++)
+                o += (size_t) snprintf(text + o, size - o, "%u %u 0:%u / /srv/deep rw - tmpfs tmpfs rw\n",
+                                       100 + i, 99 + i, 2 + i);
+        return text;
+}
+
+static void test_limits(void) {
+        struct libmnt_table *t = NULL;
+        AutofsStack s;
+        char *text;
+
+        text = deep_stack(64);
+        check(mount_table_parse_string(text, &t) == 0, "64 mounts at one path parse");
+        check_int(mount_table_autofs_stack(t, "/srv/deep", &s), 0, "64 mounts at one path: the most accepted");
+        check_int(s.n_mounts, 64, "all 64 counted");
+        check_int(s.n_on_top, 63, "63 on top of the autofs");
+        check(s.top.dev == makedev(0, 65), "the topmost is the last one");
+        mount_table_free(t);
+        free(text);
+
+        text = deep_stack(65);
+        check(mount_table_parse_string(text, &t) == 0, "65 mounts at one path parse");
+        check_int(mount_table_autofs_stack(t, "/srv/deep", &s), -E2BIG, "65 mounts at one path: refused");
+        mount_table_free(t);
+        free(text);
+
+        text = deep_stack(1000);
+        check(mount_table_parse_string(text, &t) == 0, "1000 mounts at one path parse");
+        check_int(mount_table_autofs_stack(t, "/srv/deep", &s), -E2BIG, "1000 mounts at one path: refused");
+        mount_table_free(t);
+        free(text);
+}
+
+static void test_autofs_order(void) {
+        /* systemd mounted a new autofs on top of the tmpfs that sat on an old one: the newest
+         * (topmost) autofs is the live one. */
+        static const char text[] =
+                "1 0 0:1 / / rw - overlay overlay rw\n"
+                "90 1 0:78 / /srv/x rw - autofs systemd-1 rw,indirect,pipe_ino=1\n"
+                "91 90 0:79 / /srv/x rw - tmpfs tmpfs rw\n"
+                "92 91 0:80 / /srv/x rw - autofs systemd-1 rw,direct,pipe_ino=2\n"
+                "93 92 0:81 / /srv/x rw - tmpfs tmpfs rw\n"
+                "94 1 0:82 / /srv/y rw - autofs systemd-1 rw,direct,pipe_ino=3\n"
+                "95 94 0:83 / /srv/y rw - tmpfs tmpfs rw\n"
+                "96 95 0:84 / /srv/y rw - tmpfs tmpfs rw\n"
+                "97 96 0:85 / /srv/y rw - tmpfs tmpfs rw\n";
+        struct libmnt_table *t = NULL;
+        AutofsStack s;
+
+        check(mount_table_parse_string(text, &t) == 0, "table parses");
+        check_int(mount_table_autofs_stack(t, "/srv/x", &s), 0, "two autofs in one stack");
+        check_int(s.autofs_id, 92, "the topmost autofs");
+        check(s.autofs_dev == makedev(0, 80), "its device");
+        check_int(s.pipe_ino, 2, "its pipe");
+        check(s.mode == AUTOFS_MODE_DIRECT, "its mode");
+        check_int(s.n_on_top, 1, "only what is on the topmost autofs");
+        check_int(s.n_mounts, 4, "four mounts at the path");
+        check(s.top.dev == makedev(0, 81), "the top");
+        check(!s.top_has_submounts, "no submounts");
+
+        check_int(mount_table_autofs_stack(t, "/srv/y", &s), 0, "autofs with three on top");
+        check_int(s.n_on_top, 3, "three on top");
+        check(s.top.dev == makedev(0, 85) && s.visible.dev == makedev(0, 85), "the topmost of them");
+        check_int(s.autofs_id, 94, "the autofs at the bottom");
+        mount_table_free(t);
+}
+
+static void test_shapes(void) {
+        static const char text[] =
+                "1 0 0:1 / / rw - overlay overlay rw\n"
+                /* two mounts side by side at one path, both on the root */
+                "90 1 0:78 / /srv/side rw - autofs systemd-1 rw,direct,pipe_ino=1\n"
+                "91 1 0:79 / /srv/side rw - tmpfs tmpfs rw\n"
+                /* a mount ID used twice makes a loop through a fork */
+                "92 1 0:80 / /srv/loop rw - autofs systemd-1 rw,direct,pipe_ino=2\n"
+                "93 92 0:81 / /srv/loop rw - tmpfs tmpfs rw\n"
+                "94 92 0:82 / /srv/loop rw - tmpfs tmpfs rw\n"
+                "92 94 0:83 / /srv/loop rw - tmpfs tmpfs rw\n"
+                /* every mount's parent at the same path: no bottom */
+                "95 96 0:84 / /srv/ring rw - autofs systemd-1 rw,direct,pipe_ino=3\n"
+                "96 95 0:85 / /srv/ring rw - tmpfs tmpfs rw\n";
+        struct libmnt_table *t = NULL;
+        AutofsStack s;
+
+        check(mount_table_parse_string(text, &t) == 0, "table parses");
+        check_int(mount_table_autofs_stack(t, "/srv/side", &s), -ENOTUNIQ, "two bottoms refused");
+        check_int(mount_table_autofs_stack(t, "/srv/loop", &s), -ENOTUNIQ, "a fork with a loop refused");
+        check_int(mount_table_autofs_stack(t, "/srv/ring", &s), -ENOTUNIQ, "no bottom refused");
+        mount_table_free(t);
+}
+
 int main(void) {
+        test_shapes();
+        test_identity();
+        test_limits();
+        test_autofs_order();
+
         struct libmnt_table *t = NULL;
         AutofsStack s;
         char **names = NULL;

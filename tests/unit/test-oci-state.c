@@ -3,6 +3,7 @@
  * a one-line message, and no input makes it misbehave (run under ASan/UBSan by make
  * check-sanitize). */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -344,6 +345,49 @@ static void test_size_and_depth(void) {
         text = repeat("{\"ociVersion\":\"1.0.2\",\"id\":\"", 'i', OCI_STATE_ID_MAX + 1,
                       "\",\"status\":\"creating\",\"pid\":1,\"bundle\":\"/b\"}");
         check(refused(text, "longer than"), "id longer than %d bytes", OCI_STATE_ID_MAX);
+        free(text);
+
+        /* Each string's limit, both sides. */
+        text = repeat("{\"ociVersion\":\"1.0.2\",\"id\":\"", 'i', OCI_STATE_ID_MAX,
+                      "\",\"status\":\"creating\",\"pid\":1,\"bundle\":\"/b\"}");
+        r = parse(text, &s, NULL);
+        check_int(r, 0, "id of exactly %d bytes", OCI_STATE_ID_MAX);
+        check_int(r == 0 ? strlen(s.id) : 0, OCI_STATE_ID_MAX, "kept whole");
+        oci_state_done(&s);
+        free(text);
+
+        text = repeat("{\"ociVersion\":\"1.0.2\",\"id\":\"a\",\"status\":\"", 's', 64,
+                      "\",\"pid\":1,\"bundle\":\"/b\"}");
+        r = parse(text, &s, NULL);
+        check_int(r, 0, "status of exactly 64 bytes");
+        check(r == 0 && s.status == OCI_STATUS_OTHER, "an unknown status");
+        oci_state_done(&s);
+        free(text);
+        text = repeat("{\"ociVersion\":\"1.0.2\",\"id\":\"a\",\"status\":\"", 's', 65,
+                      "\",\"pid\":1,\"bundle\":\"/b\"}");
+        check(refused(text, "longer than"), "status of 65 bytes");
+        free(text);
+
+        text = repeat("{\"ociVersion\":\"1.0.", '0', 64 - 4,
+                      "\",\"id\":\"a\",\"status\":\"creating\",\"pid\":1,\"bundle\":\"/b\"}");
+        r = parse(text, &s, NULL);
+        check_int(r, 0, "ociVersion of exactly 64 bytes");
+        oci_state_done(&s);
+        free(text);
+        text = repeat("{\"ociVersion\":\"1.0.", '0', 64 - 3,
+                      "\",\"id\":\"a\",\"status\":\"creating\",\"pid\":1,\"bundle\":\"/b\"}");
+        check(refused(text, "longer than"), "ociVersion of 65 bytes");
+        free(text);
+
+        text = repeat("{\"ociVersion\":\"1.0.2\",\"id\":\"a\",\"status\":\"creating\",\"pid\":1,\"bundle\":\"/",
+                      'b', PATH_MAX - 2, "\"}");
+        r = parse(text, &s, NULL);
+        check_int(r, 0, "bundle of exactly %d bytes", PATH_MAX - 1);
+        oci_state_done(&s);
+        free(text);
+        text = repeat("{\"ociVersion\":\"1.0.2\",\"id\":\"a\",\"status\":\"creating\",\"pid\":1,\"bundle\":\"/",
+                      'b', PATH_MAX - 1, "\"}");
+        check(refused(text, "longer than"), "bundle of %d bytes", PATH_MAX);
         free(text);
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "config-file.h"
 #include "options.h"
 #include "tap.h"
 
@@ -24,6 +25,11 @@ static void test_timeout(void) {
         check(parse_timeout("1.0000001", &t) == 0 && t == USEC_PER_SEC, "sub-microsecond digits dropped");
         check(parse_timeout("86400", &t) == 0, "one day");
         check(parse_timeout("86401", &t) == -ERANGE, "more than a day");
+        check(parse_timeout("86400.000001", &t) == -ERANGE, "a microsecond more than a day");
+        check(parse_timeout("86400.0000001", &t) == 0 && t == 86400 * USEC_PER_SEC,
+              "below a microsecond more than a day: dropped");
+        check(parse_timeout("0.000001", &t) == 0 && t == 1, "one microsecond");
+        check(parse_timeout("0.0000001", &t) == -ERANGE, "below a microsecond");
         check(parse_timeout("0", &t) == -ERANGE, "zero");
         check(parse_timeout("", &t) == -EINVAL, "empty");
         check(parse_timeout("-1", &t) == -EINVAL, "negative");
@@ -57,9 +63,24 @@ static void test_globs(void) {
         check(!repair_options_unit_selected(&o, "srv-b.automount"), "excluded wins");
         check(!repair_options_unit_selected(&o, "proc-sys-fs-binfmt_misc.automount"), "not included");
         check(repair_options_add_glob(&o.unit_globs, "") == -EINVAL, "empty glob refused");
-        for (int i = 0; i < MAX_GLOBS; i++)
-                (void) repair_options_add_glob(&o.exclude_globs, "x*");
-        check(repair_options_add_glob(&o.exclude_globs, "y*") == -E2BIG, "glob count bounded");
+        /* One exclude glob is already there. */
+        bool all_added = true;
+        for (int i = 1; i < MAX_GLOBS; i++)
+                if (repair_options_add_glob(&o.exclude_globs, "x*") != 0)
+                        all_added = false;
+        check(all_added, "exactly %d globs accepted", MAX_GLOBS);
+        check(o.exclude_globs[MAX_GLOBS - 1] && !o.exclude_globs[MAX_GLOBS], "%d globs kept", MAX_GLOBS);
+        check(repair_options_add_glob(&o.exclude_globs, "y*") == -E2BIG, "glob %d refused", MAX_GLOBS + 1);
+        check(repair_options_add_glob(&o.exclude_globs, "y*") == -E2BIG, "and the next");
+
+        char glob[300];
+        memset(glob, 'g', sizeof glob);
+        glob[256] = '\0';
+        check(repair_options_add_glob(&o.unit_globs, glob) == 0, "glob of 256 bytes accepted");
+        glob[256] = 'g';
+        glob[257] = '\0';
+        check(repair_options_add_glob(&o.unit_globs, glob) == -EINVAL, "glob of 257 bytes refused");
+        check(repair_options_add_glob(&o.unit_globs, NULL) == -EINVAL, "NULL glob refused");
         repair_options_done(&o);
 }
 
@@ -97,6 +118,23 @@ static void test_file(void) {
         unlink(p);
         free(p);
         check(repair_options_load_file(&o, "/nonexistent/file") == -ENOENT, "missing file: -ENOENT");
+
+        /* 64 KiB is the most: a file of comment lines exactly that long, and one byte more. */
+        char *big = malloc(64 * 1024 + 2);
+        for (size_t i = 0; i < 64 * 1024; i++)
+                big[i] = i % 64 == 63 ? '\n' : '#';
+        big[64 * 1024] = '\0';
+        p = write_temp(big);
+        check_int(repair_options_load_file(&o, p), 0, "config file of exactly 64 KiB");
+        unlink(p);
+        free(p);
+        big[64 * 1024] = '\n';
+        big[64 * 1024 + 1] = '\0';
+        p = write_temp(big);
+        check_int(repair_options_load_file(&o, p), -EFBIG, "config file one byte larger");
+        unlink(p);
+        free(p);
+        free(big);
         check(repair_options_load_file(&o, "/tmp") == -EINVAL, "directory refused");
         repair_options_done(&o);
 }

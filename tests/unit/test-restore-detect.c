@@ -131,7 +131,7 @@ static void test_decisions(void) {
 
         /* Normal creates: nothing, and not even a look at the process. */
         d = decide(OCI_STAGE_CREATE_RUNTIME, OCI_STATUS_CREATING, RESTORE_MARK_NONE, 1, &calls);
-        check(d.action == HOOK_ACTION_NORMAL_START && calls == 0 && !d.probed,
+        check(d.action == HOOK_ACTION_NORMAL_START && calls == 0,
               "createRuntime, creating: normal start, process not probed");
         d = decide(OCI_STAGE_PRESTART, OCI_STATUS_CREATING, RESTORE_MARK_NONE, 1, &calls);
         check(d.action == HOOK_ACTION_NORMAL_START && calls == 0, "prestart, creating: normal start, not probed");
@@ -140,7 +140,7 @@ static void test_decisions(void) {
 
         /* runc/podman restore: "stopped" and a traced process. */
         d = decide(OCI_STAGE_CREATE_RUNTIME, OCI_STATUS_STOPPED, RESTORE_MARK_NONE, 1, &calls);
-        check(d.action == HOOK_ACTION_DEFER_REPAIR && calls == 1 && d.probed && d.probe_result == 1,
+        check(d.action == HOOK_ACTION_DEFER_REPAIR && calls == 1 && d.probe_result == 1,
               "createRuntime, stopped, traced: defer the repair");
         d = decide(OCI_STAGE_PRESTART, OCI_STATUS_STOPPED, RESTORE_MARK_NONE, 1, &calls);
         check(d.action == HOOK_ACTION_DEFER_REPAIR && calls == 1, "prestart, stopped, traced: defer the repair");
@@ -158,7 +158,7 @@ static void test_decisions(void) {
          * reports "created", as crun does on every normal create: only a traced process is a
          * restore. */
         d = decide(OCI_STAGE_CREATE_RUNTIME, OCI_STATUS_CREATED, RESTORE_MARK_NONE, 1, &calls);
-        check(d.action == HOOK_ACTION_DEFER_REPAIR && calls == 1 && d.probed,
+        check(d.action == HOOK_ACTION_DEFER_REPAIR && calls == 1,
               "createRuntime, created, traced (later runc restore): defer the repair");
         d = decide(OCI_STAGE_PRESTART, OCI_STATUS_CREATED, RESTORE_MARK_NONE, 1, &calls);
         check(d.action == HOOK_ACTION_DEFER_REPAIR && calls == 1,

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "container.h"
 #include "time-util.h"
 
 /* A hook that runs while CRIU restores a container sees the future init as a CRIU process
@@ -14,7 +15,8 @@
  * (restore_watch_wait). */
 typedef struct RestoreWatch {
         pid_t pid;
-        int pidfd;              /* pins the process: keep it open across detach_worker() */
+        int pidfd;              /* the container's pin, borrowed: keep it open across
+                                 * detach_worker() */
         bool have_exe;
         dev_t exe_dev;
         ino_t exe_ino;
@@ -26,8 +28,8 @@ typedef struct RestoreWatch {
 
 #define RESTORE_WATCH_NULL (RestoreWatch) { .pidfd = -EBADF }
 
-int restore_watch_start(pid_t pid, RestoreWatch *ret);
-void restore_watch_done(RestoreWatch *w);
+/* The first look at a pinned container's init. */
+int restore_watch_start(const Container *c, RestoreWatch *ret);
 
 /* True while pid is traced: what a process being restored by CRIU looks like. */
 int restore_watch_is_traced(const RestoreWatch *w);

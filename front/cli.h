@@ -3,7 +3,9 @@
 
 #include <getopt.h>
 
+#include "container.h"
 #include "exit-status.h"
+#include "config-file.h"
 #include "options.h"
 
 /* Options both commands share. Each command lists them in its own getopt table with these
@@ -67,22 +69,29 @@ int cli_load_config(int argc, char **argv, const char *short_options,
  * printed by the caller), 0 if handled, -ENOKEY if not a common option, other < 0 on error. */
 int cli_apply_common_option(RepairOptions *o, int opt, const char *arg);
 
-/* Start-up both commands share: stdio, options from the config file, logging. Returns 0, or
- * the exit status to leave with. */
+/* Start-up both commands share: stdio, options from the config file, logging. Returns 0,
+ * -EINVAL for a bad config file (logged), or another negative errno when stdio could not be
+ * set up (nothing could be logged). */
 int cli_start(const char *program, int argc, char **argv, const struct option *long_options,
               RepairOptions *o);
 
 /* The default branch of both commands' getopt loops: applies a common option, or prints help
- * or the version. Returns -1 to go on, otherwise the exit status to leave with. */
+ * or the version. Returns 0 to go on, 1 when help or the version was printed (the command is
+ * done), or a negative errno for a bad option (logged). */
 int cli_common_option(RepairOptions *o, int opt, const char *arg, void (*help)(void));
 
-/* --pid's argument; the exit status to leave with on error, else -1. */
+/* --pid's argument: 0, or -EINVAL (logged). */
 int cli_pid_option(const char *arg, int *ret);
 
 /* Hooks may be run with stdin (LXC) or other stdio fds closed: a pidfd or log file opened later
  * would land on 0..2, which the detached worker points at /dev/null. Opens /dev/null on each
  * closed one. Call first thing. */
 int cli_ensure_stdio_open(void);
+
+/* Pins the container of a PID a front end was given (--pid, CRTOOLS_INIT_PID), refusing the
+ * host, and runs action (repair_container, rearm_container) on the handle. */
+ExitStatus cli_repair_pid(pid_t pid, ExitStatus (*action)(Container *c, const RepairOptions *o),
+                          const RepairOptions *o);
 
 /* CRIU runs action scripts with CRTOOLS_SCRIPT_ACTION set and no arguments. */
 int criu_action_requested(void);

@@ -17,28 +17,12 @@
  * and adds at most 50 ms to the repair. */
 #define POLL_INTERVAL_MSEC 50
 
-/* Opens /proc/PID and checks that it still is the pinned process. */
-static int open_proc(const RestoreWatch *w) {
-        char path[32];
-        int fd;
-
-        snprintf(path, sizeof path, "/proc/%d", (int) w->pid);
-        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT ? -ESRCH : -errno;
-        if (!pidfd_running(w->pidfd)) {
-                safe_close(fd);
-                return -ESRCH;
-        }
-        return fd;
-}
-
 static int read_state(const RestoreWatch *w, pid_t *ret_tracer, struct stat *ret_exe) {
         _cleanup_close_ int proc_fd = -EBADF;
         char buf[4096];
         int r;
 
-        proc_fd = open_proc(w);
+        proc_fd = proc_open_pid(w->pid, w->pidfd);
         if (proc_fd < 0)
                 return proc_fd;
         r = proc_read_small_file(proc_fd, "status", buf, sizeof buf);
@@ -52,31 +36,21 @@ static int read_state(const RestoreWatch *w, pid_t *ret_tracer, struct stat *ret
         return 0;
 }
 
-int restore_watch_start(pid_t pid, RestoreWatch *ret) {
-        RestoreWatch w = { .pid = pid };
+int restore_watch_start(const Container *c, RestoreWatch *ret) {
+        RestoreWatch w = { .pid = c->pid, .pidfd = c->pidfd };
         struct stat st;
         pid_t tracer;
         int r;
 
-        w.pidfd = pidfd_open_pid(pid);
-        if (w.pidfd < 0)
-                return w.pidfd;
         r = read_state(&w, &tracer, &st);
         if (r == 0) {
                 w.have_exe = true;
                 w.exe_dev = st.st_dev;
                 w.exe_ino = st.st_ino;
-        } else if (r == -ESRCH) {
-                safe_close(w.pidfd);
+        } else if (r == -ESRCH)
                 return r;
-        }
         *ret = w;
         return 0;
-}
-
-void restore_watch_done(RestoreWatch *w) {
-        safe_close(w->pidfd);
-        *w = RESTORE_WATCH_NULL;
 }
 
 int restore_watch_is_traced(const RestoreWatch *w) {

@@ -109,7 +109,21 @@ ExitStatus criu_action_run(const RepairOptions *o) {
                           pid_string ?: "");
                 return EXIT_STATUS_USAGE;
         }
-        return pre_resume ? rearm_container(pid, o) : repair_container(pid, o);
+        return cli_repair_pid(pid, pre_resume ? rearm_container : repair_container, o);
+}
+
+ExitStatus cli_repair_pid(pid_t pid, ExitStatus (*action)(Container *c, const RepairOptions *o),
+                          const RepairOptions *o) {
+        _cleanup_(container_close) Container c = CONTAINER_NULL;
+        int r;
+
+        /* The PID the user or CRIU gave is pinned here, and only the handle goes on. */
+        r = container_pin(pid, &c);
+        if (r < 0) {
+                container_log_refusal(pid, r);
+                return EXIT_STATUS_REFUSED;
+        }
+        return action(&c, o);
 }
 
 int cli_ensure_stdio_open(void) {
@@ -132,40 +146,36 @@ int cli_ensure_stdio_open(void) {
 
 int cli_start(const char *program, int argc, char **argv, const struct option *long_options,
               RepairOptions *o) {
+        int r;
+
         repair_options_init(o);
-        if (cli_ensure_stdio_open() < 0)
-                return EXIT_STATUS_UNITS_FAILED;
+        r = cli_ensure_stdio_open();
+        if (r < 0)
+                return r; /* nowhere to log to yet */
         log_setup(program, LOG_TARGET_STDERR | LOG_TARGET_JOURNAL, LOG_INFO);
-        if (cli_load_config(argc, argv, CLI_COMMON_SHORT_OPTIONS, long_options, o) < 0)
-                return EXIT_STATUS_USAGE;
-        return 0;
+        r = cli_load_config(argc, argv, CLI_COMMON_SHORT_OPTIONS, long_options, o);
+        return r < 0 ? -EINVAL : 0;
 }
 
 int cli_common_option(RepairOptions *o, int opt, const char *arg, void (*help)(void)) {
         int r;
 
         if (opt == '?')
-                return EXIT_STATUS_USAGE; /* getopt said what was wrong */
+                return -EINVAL; /* getopt said what was wrong */
         r = cli_apply_common_option(o, opt, arg);
-        if (r == -ENOKEY) {
-                log_error("Unhandled option %d.", opt);
-                return EXIT_STATUS_USAGE;
-        }
-        if (r < 0)
-                return EXIT_STATUS_USAGE;
-        if (r == 0)
-                return -1;
+        if (r == -ENOKEY)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Unhandled option %d.", opt);
+        if (r <= 0)
+                return r;
         if (opt == ARG_HELP)
                 help();
         else
                 printf("%s %s\n", log_program(), VERSION);
-        return EXIT_STATUS_OK;
+        return 1;
 }
 
 int cli_pid_option(const char *arg, int *ret) {
-        if (parse_pid(arg, ret) < 0) {
-                log_error("Invalid PID '%s'.", arg);
-                return EXIT_STATUS_USAGE;
-        }
-        return -1;
+        if (parse_pid(arg, ret) < 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Invalid PID '%s'.", arg);
+        return 0;
 }

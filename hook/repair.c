@@ -175,7 +175,7 @@ static UnitRepair *find_unit(Repair *rp, const char *name) {
 
 /* What is mounted at Where now (where_fd is Where, opened): the kernel is asked about those
  * mounts alone, so that putting back N trees does not read the whole mount table N times. The
- * table is read only on kernels without statmount(2). */
+ * table is read only where the kernel cannot answer (before Linux 6.8, or a mount out of sight). */
 static int stack_now(const Repair *rp, const UnitRepair *u, int where_fd, AutofsStack *ret) {
         _cleanup_mnt_table_ struct libmnt_table *t = NULL;
         int r;

@@ -240,38 +240,6 @@ int systemd_list_automounts(sd_bus *bus, usec_t deadline, AutomountUnitInfo **re
         return 0;
 }
 
-int systemd_get_unit_property(sd_bus *bus, const char *object_path, const char *interface,
-                              const char *property, usec_t deadline, char **ret) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *call = NULL;
-        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
-        const char *value;
-        char *copy;
-        int r;
-
-        r = set_call_timeout(bus, deadline);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_new_method_call(bus, &call, SYSTEMD_SERVICE, object_path,
-                                           "org.freedesktop.DBus.Properties", "Get");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(call, "ss", interface, property);
-        if (r < 0)
-                return r;
-        r = call_bounded(bus, call, deadline, &error, &reply);
-        if (r < 0)
-                return log_debug_errno(r, "Failed to read %s of %s: %s", property, object_path,
-                                       error.message ?: "?");
-        r = sd_bus_message_read(reply, "v", "s", &value);
-        if (r < 0)
-                return r;
-        copy = strdup(value);
-        if (!copy)
-                return -ENOMEM;
-        *ret = copy;
-        return 0;
-}
-
 typedef struct QueryBatch {
         size_t pending;
 } QueryBatch;

@@ -43,9 +43,6 @@ int systemd_bus_open(int pidns_fd, pid_t expected_pid, usec_t deadline, sd_bus *
 /* Every loaded *.automount unit, whatever its state. */
 int systemd_list_automounts(sd_bus *bus, usec_t deadline, AutomountUnitInfo **ret, size_t *ret_n);
 
-int systemd_get_unit_property(sd_bus *bus, const char *object_path, const char *interface,
-                              const char *property, usec_t deadline, char **ret);
-
 /* One string property of one unit, as asked and as answered. */
 typedef struct PropertyQuery {
         const char *object_path;

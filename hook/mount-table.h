@@ -9,8 +9,10 @@
 
 #include "macro.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_free_table);
-#define _cleanup_mnt_table_ _cleanup_(mnt_free_tablep)
+/* Frees a table made by mount_table_read() or mount_table_parse_string(), with its index. */
+void mount_table_free(struct libmnt_table *t);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mount_table_free);
+#define _cleanup_mnt_table_ _cleanup_(mount_table_freep)
 
 typedef enum AutofsMode {
         AUTOFS_MODE_UNKNOWN,
@@ -47,16 +49,27 @@ typedef struct AutofsStack {
         FsIdentity visible;     /* the topmost mount at this path, whatever it is */
 } AutofsStack;
 
+/* The mode and pipe inode of an autofs from its superblock options ("fd=5,...,direct,pipe_ino=9").
+ * AUTOFS_MODE_UNKNOWN and 0 for what is not there. */
+void autofs_options_parse(const char *options, AutofsMode *ret_mode, uint64_t *ret_pipe_ino);
+
 /* Parses the mount table from an open mountinfo file, read again from its start: the worker's
  * own mountinfo, opened after it joined the container's mount namespace and root (the
  * container's procfs does not show the worker), describes that namespace as seen from that
  * root. */
 int mount_table_read(int mountinfo_fd, struct libmnt_table **ret);
 
+/* Like mount_table_read(), but only the mounts at the given paths go through the parser (plus,
+ * for top_has_submounts, the parent of every mount): the table then answers for those paths
+ * alone, for a fraction of the cost of parsing thousands of unrelated mounts. */
+int mount_table_read_at(int mountinfo_fd, char *const *paths, size_t n_paths,
+                        struct libmnt_table **ret);
+
 /* Parses a mountinfo text; used by the above and by unit tests. */
 int mount_table_parse_string(const char *text, struct libmnt_table **ret);
 
-/* Describes the mounts at where. -ENOENT if nothing is mounted there; -ENOTUNIQ if the mounts
+/* Describes the mounts at where: a binary search in the index of a table made by the functions
+ * above (a pass over any other table). -ENOENT if nothing is mounted there; -ENOTUNIQ if the mounts
  * at where do not form a single stack (so moving things around could lose track of one). */
 int mount_table_autofs_stack(struct libmnt_table *t, const char *where, AutofsStack *ret);
 

@@ -56,22 +56,28 @@ PlanVerdict repair_plan_unit(struct libmnt_table *t, const char *where,
         return PLAN_REPAIR;
 }
 
-bool repair_verify_unit(struct libmnt_table *t, const char *where, const AutofsStack *before,
-                        AutofsStack *ret_after, char *why, size_t size) {
-        *ret_after = (AutofsStack) {};
-        if (mount_table_autofs_stack(t, where, ret_after) < 0 || !ret_after->has_autofs) {
+bool repair_verify_stack(int stack_result, const AutofsStack *before, const AutofsStack *after,
+                         char *why, size_t size) {
+        if (stack_result < 0 || !after->has_autofs) {
                 snprintf(why, size, "no autofs at Where after the restart");
                 return false;
         }
         /* systemd makes a new pipe whenever it sets up the autofs: a new pipe inode is proof
          * that the autofs there is the one systemd knows. */
-        if (ret_after->pipe_ino == before->pipe_ino) {
+        if (after->pipe_ino == before->pipe_ino) {
                 snprintf(why, size, "the autofs at Where was not re-created");
                 return false;
         }
-        if (before->n_on_top > 0 && !fs_identity_equal(&ret_after->visible, &before->top)) {
+        if (before->n_on_top > 0 && !fs_identity_equal(&after->visible, &before->top)) {
                 snprintf(why, size, "the filesystem on top is not the original one");
                 return false;
         }
         return true;
+}
+
+bool repair_verify_unit(struct libmnt_table *t, const char *where, const AutofsStack *before,
+                        AutofsStack *ret_after, char *why, size_t size) {
+        *ret_after = (AutofsStack) {};
+        return repair_verify_stack(mount_table_autofs_stack(t, where, ret_after), before, ret_after,
+                                   why, size);
 }

@@ -25,6 +25,12 @@ PlanVerdict repair_plan_unit(struct libmnt_table *t, const char *where,
                              const AutofsIdentity *recorded, AutofsStack *ret_stack, char *why,
                              size_t size);
 
+/* Judges one restarted unit from the mounts found at its Where= (stack_result: how finding them
+ * went, 0 or a negative errno): a new autofs there, and the original filesystem back on top of it
+ * if there was one. true, or false with why filled. */
+bool repair_verify_stack(int stack_result, const AutofsStack *before, const AutofsStack *after,
+                         char *why, size_t size);
+
 /* Judges one restarted unit: a new autofs at where, and the original filesystem back on top of it
  * if there was one. true, or false with why filled. ret_after receives the mounts at where. */
 bool repair_verify_unit(struct libmnt_table *t, const char *where, const AutofsStack *before,

@@ -16,6 +16,7 @@
 #include "io-util.h"
 #include "log.h"
 #include "mount-ops.h"
+#include "mount-probe.h"
 #include "mount-table.h"
 #include "path-util.h"
 #include "record.h"
@@ -95,6 +96,8 @@ static void format_dev(dev_t d, char buf[static 32]) {
 
 static int load_units(Repair *rp) {
         AutomountUnitInfo *info = NULL;
+        _cleanup_free_ const char **states = NULL;
+        _cleanup_free_ PropertyQuery *wheres = NULL;
         size_t n = 0;
         int r;
 
@@ -103,7 +106,9 @@ static int load_units(Repair *rp) {
                 return log_error_errno(r, "Failed to list automount units: %m");
 
         rp->units = calloc(n ?: 1, sizeof *rp->units);
-        if (!rp->units) {
+        states = calloc(n ?: 1, sizeof *states);
+        wheres = calloc(n ?: 1, sizeof *wheres);
+        if (!rp->units || !states || !wheres) {
                 automount_unit_info_free_array(info, n);
                 return log_oom();
         }
@@ -126,17 +131,25 @@ static int load_units(Repair *rp) {
                         .tree_fd = -EBADF,
                 };
                 u->job.unit = u->name;
+                states[rp->n_units] = info[i].active_state;
+                wheres[rp->n_units].object_path = u->object_path;
                 rp->n_units++;
+        }
 
-                /* Where= of inactive units too: a tree an interrupted run set aside for a unit
-                 * that failed since must still find its way back. */
-                r = systemd_get_unit_property(rp->bus, u->object_path,
-                                              "org.freedesktop.systemd1.Automount", "Where",
-                                              rp->soft_deadline, &u->where);
-                if (r < 0) {
-                        unit_set(u, UNIT_FAILED, "failed to read Where=: %s", strerror(-r));
+        /* Where= of inactive units too: a tree an interrupted run set aside for a unit that
+         * failed since must still find its way back. All asked at once: one round trip. */
+        (void) systemd_get_units_property(rp->bus, wheres, rp->n_units,
+                                          "org.freedesktop.systemd1.Automount", "Where",
+                                          rp->soft_deadline);
+
+        for (size_t i = 0; i < rp->n_units; i++) {
+                UnitRepair *u = &rp->units[i];
+
+                if (!wheres[i].value) {
+                        unit_set(u, UNIT_FAILED, "failed to read Where=: %s", strerror(-wheres[i].error));
                         continue;
                 }
+                u->where = TAKE_PTR(wheres[i].value);
                 /* Where= and the unit name come from the container: both are checked before
                  * any use. */
                 if (repair_check_where(u->name, u->where, u->reason, sizeof u->reason) < 0) {
@@ -145,9 +158,11 @@ static int load_units(Repair *rp) {
                 }
                 u->where_valid = true;
 
-                if (strcmp(info[i].active_state, "active") != 0)
-                        unit_set(u, UNIT_NOT_TOUCHED, "not touched: unit is %s", info[i].active_state);
+                if (strcmp(states[i], "active") != 0)
+                        unit_set(u, UNIT_NOT_TOUCHED, "not touched: unit is %s", states[i]);
         }
+        for (size_t i = 0; i < rp->n_units; i++)
+                property_query_done(&wheres[i]);
         automount_unit_info_free_array(info, n);
         return 0;
 }
@@ -159,21 +174,43 @@ static UnitRepair *find_unit(Repair *rp, const char *name) {
         return NULL;
 }
 
+/* What is mounted at Where now (where_fd is Where, opened): the kernel is asked about those
+ * mounts alone, so that putting back N trees does not read the whole mount table N times. The
+ * table is read only where the kernel cannot answer (before Linux 6.8, or a mount out of sight). */
+static int stack_now(const Repair *rp, const UnitRepair *u, int where_fd, AutofsStack *ret) {
+        _cleanup_mnt_table_ struct libmnt_table *t = NULL;
+        int r;
+
+        r = mount_probe_stack(where_fd, ret);
+        if (r >= 0 || r == -E2BIG)
+                return r;
+        if (r != -EOPNOTSUPP)
+                log_debug_errno(r, "%s: cannot ask the kernel about the mounts at %s (%m); reading the mount table.",
+                                u->name, u->where);
+        r = mount_table_read(rp->worker->mountinfo_fd, &t);
+        if (r < 0)
+                return r;
+        return mount_table_autofs_stack(t, u->where, ret);
+}
+
 /* Puts tree_fd on top of whatever is mounted at Where now. If a filesystem was mounted on the
  * new autofs meanwhile (an access raced us, or users worked on it since an interrupted run), it
  * may hold data by now: it stays, under our tree, and the log says so. */
 static int put_tree_on_top(const Repair *rp, const UnitRepair *u, int tree_fd,
                            const FsIdentity *tree, bool *ret_already_there) {
-        _cleanup_mnt_table_ struct libmnt_table *t = NULL;
         _cleanup_close_ int target_fd = -EBADF;
         AutofsStack now;
         int r;
 
         *ret_already_there = false;
-        r = mount_table_read(rp->worker->mountinfo_fd, &t);
-        if (r < 0)
+        target_fd = open_path_no_symlinks(AT_FDCWD, u->where, 0);
+        if (target_fd < 0)
+                return target_fd;
+        r = stack_now(rp, u, target_fd, &now);
+        /* A stack of a shape the parser refuses is no reason to keep the tree away; not being
+         * able to look at all is. */
+        if (r < 0 && r != -ENOENT && r != -ENOTUNIQ && r != -E2BIG)
                 return r;
-        r = mount_table_autofs_stack(t, u->where, &now);
         if (r == 0 && fs_identity_equal(&now.visible, tree)) {
                 *ret_already_there = true;
                 return 0;
@@ -182,15 +219,12 @@ static int put_tree_on_top(const Repair *rp, const UnitRepair *u, int tree_fd,
                 log_warning("%s (%s): a %s was mounted there meanwhile; it may hold new data and is kept, under the original.",
                             u->name, u->where, now.top_fstype);
 
-        target_fd = open_path_no_symlinks(AT_FDCWD, u->where, 0);
-        if (target_fd < 0)
-                return target_fd;
         return attach_mount_tree(tree_fd, target_fd);
 }
 
-/* Puts back what an interrupted run left in one of its stashes. */
-static void recover_one_stash(Repair *rp, const char *stash_name) {
-        _cleanup_mnt_table_ struct libmnt_table *t = NULL;
+/* Puts back what an interrupted run left in one of its stashes; t is the mount table read
+ * before any was put back (what we move does not change what the other stashes hold). */
+static void recover_one_stash(Repair *rp, struct libmnt_table *t, const char *stash_name) {
         _cleanup_strv_free_ char **names = NULL;
         Stash stash = STASH_NULL;
         int r;
@@ -204,9 +238,7 @@ static void recover_one_stash(Repair *rp, const char *stash_name) {
                 return;
         }
 
-        r = mount_table_read(rp->worker->mountinfo_fd, &t);
-        if (r >= 0)
-                r = mount_table_children_of(t, stash.path, &names);
+        r = mount_table_children_of(t, stash.path, &names);
         if (r < 0) {
                 log_warning_errno(r, "Failed to look for set-aside trees in %s: %m", stash.path);
                 goto finish;
@@ -258,17 +290,45 @@ finish:
  * Only stashes the host-side record names are looked at: anything else in the container's /run
  * was made by the container. */
 static void recover_stash(Repair *rp, const Record *previous) {
+        _cleanup_mnt_table_ struct libmnt_table *t = NULL;
+        int r;
+
+        /* One read of the mount table for all of them, and none when there is nothing to look
+         * for. */
+        for (size_t i = 0; i < previous->n_stashes && !t; i++) {
+                if (streq_ptr(previous->stashes[i], rp->stash_name))
+                        continue;
+                r = mount_table_read(rp->worker->mountinfo_fd, &t);
+                if (r < 0) {
+                        /* Not looked at: every recorded stash stays in the record. */
+                        log_warning_errno(r, "Failed to read the mount table to look for set-aside trees: %m");
+                        return;
+                }
+        }
+
         rp->recovered = true;
-        for (size_t i = 0; i < previous->n_stashes; i++)
+        for (size_t i = 0; t && i < previous->n_stashes; i++)
                 if (!streq_ptr(previous->stashes[i], rp->stash_name))
-                        recover_one_stash(rp, previous->stashes[i]);
+                        recover_one_stash(rp, t, previous->stashes[i]);
 }
 
 static void plan_units(Repair *rp, const Record *record) {
         _cleanup_mnt_table_ struct libmnt_table *t = NULL;
+        _cleanup_free_ char **wheres = NULL;
+        size_t n = 0;
         int r;
 
-        r = mount_table_read(rp->worker->mountinfo_fd, &t);
+        /* One read, and only what is mounted at the units' places is parsed: thousands of
+         * unrelated mounts cost the kernel's text and one pass over it. */
+        wheres = calloc(rp->n_units ?: 1, sizeof *wheres);
+        if (!wheres)
+                r = -ENOMEM;
+        else {
+                for (size_t i = 0; i < rp->n_units; i++)
+                        if (rp->units[i].state == UNIT_PENDING)
+                                wheres[n++] = rp->units[i].where;
+                r = mount_table_read_at(rp->worker->mountinfo_fd, wheres, n, &t);
+        }
         if (r < 0) {
                 log_error_errno(r, "Failed to read the container's mount table: %m");
                 for (size_t i = 0; i < rp->n_units; i++)
@@ -333,10 +393,8 @@ static int set_aside(Repair *rp, UnitRepair *u) {
         return 0;
 }
 
-static bool job_succeeded(Repair *rp, UnitRepair *u) {
-        _cleanup_free_ char *state = NULL;
-        int r;
-
+/* Whether the unit's restart job ran: if not, the unit has failed, and why. */
+static bool job_ran(UnitRepair *u) {
         if (u->job.error) {
                 unit_set(u, UNIT_FAILED, "systemd refused the restart: %s", u->job.error);
                 return false;
@@ -354,18 +412,42 @@ static bool job_succeeded(Repair *rp, UnitRepair *u) {
                 unit_set(u, UNIT_FAILED, "the restart job ended with '%s'", u->job.result ?: "?");
                 return false;
         }
-        /* "done" says the job ran, not that the unit is up. */
-        r = systemd_get_unit_property(rp->bus, u->object_path, "org.freedesktop.systemd1.Unit",
-                                      "ActiveState", rp->soft_deadline, &state);
-        if (r < 0) {
-                unit_set(u, UNIT_FAILED, "cannot read ActiveState after the restart: %s", strerror(-r));
-                return false;
-        }
-        if (strcmp(state, "active") != 0) {
-                unit_set(u, UNIT_FAILED, "the unit is %s after the restart", state);
-                return false;
-        }
         return true;
+}
+
+/* "done" says the job ran, not that the unit is up: ActiveState of every unit whose job ran,
+ * all asked at once. */
+static void check_active(Repair *rp) {
+        _cleanup_free_ PropertyQuery *q = NULL;
+        _cleanup_free_ UnitRepair **units = NULL;
+        size_t n = 0;
+
+        q = calloc(rp->n_units ?: 1, sizeof *q);
+        units = calloc(rp->n_units ?: 1, sizeof *units);
+        if (!q || !units) {
+                for (size_t i = 0; i < rp->n_units; i++)
+                        if (rp->units[i].state == UNIT_PENDING)
+                                unit_set(&rp->units[i], UNIT_FAILED, "cannot read ActiveState after the restart: %s",
+                                         strerror(ENOMEM));
+                return;
+        }
+        for (size_t i = 0; i < rp->n_units; i++)
+                if (rp->units[i].state == UNIT_PENDING) {
+                        units[n] = &rp->units[i];
+                        q[n++].object_path = rp->units[i].object_path;
+                }
+
+        (void) systemd_get_units_property(rp->bus, q, n, "org.freedesktop.systemd1.Unit",
+                                          "ActiveState", rp->soft_deadline);
+
+        for (size_t i = 0; i < n; i++) {
+                if (!q[i].value)
+                        unit_set(units[i], UNIT_FAILED, "cannot read ActiveState after the restart: %s",
+                                 strerror(-q[i].error));
+                else if (strcmp(q[i].value, "active") != 0)
+                        unit_set(units[i], UNIT_FAILED, "the unit is %s after the restart", q[i].value);
+                property_query_done(&q[i]);
+        }
 }
 
 static void put_back(Repair *rp, UnitRepair *u) {
@@ -404,22 +486,45 @@ static void put_back(Repair *rp, UnitRepair *u) {
         }
 }
 
-static void verify_units(Repair *rp) {
-        _cleanup_mnt_table_ struct libmnt_table *t = NULL;
+/* What is at Where after the restart and the put-back: asked of the kernel unit by unit (a few
+ * syscalls each), or from one read of the mount table on kernels without statmount(2). */
+static int stack_after(const Repair *rp, const UnitRepair *u, struct libmnt_table **table,
+                       int *table_error, AutofsStack *ret) {
+        _cleanup_close_ int where_fd = -EBADF;
         int r;
 
-        r = mount_table_read(rp->worker->mountinfo_fd, &t);
+        where_fd = open_path_no_symlinks(AT_FDCWD, u->where, 0);
+        if (where_fd < 0)
+                return where_fd;
+        r = mount_probe_stack(where_fd, ret);
+        if (r >= 0 || r == -E2BIG)
+                return r;
+        if (r != -EOPNOTSUPP)
+                log_debug_errno(r, "%s: cannot ask the kernel about the mounts at %s (%m); reading the mount table.",
+                                u->name, u->where);
+        if (!*table && *table_error == 0)
+                *table_error = mount_table_read(rp->worker->mountinfo_fd, table);
+        if (*table_error < 0)
+                return *table_error;
+        return mount_table_autofs_stack(*table, u->where, ret);
+}
+
+static void verify_units(Repair *rp) {
+        _cleanup_mnt_table_ struct libmnt_table *t = NULL;
+        int table_error = 0;
+
         for (size_t i = 0; i < rp->n_units; i++) {
                 UnitRepair *u = &rp->units[i];
+                int r;
 
                 if (u->state != UNIT_PENDING)
                         continue;
-                if (r < 0) {
+                r = stack_after(rp, u, &t, &table_error, &u->after);
+                if (table_error < 0) {
                         unit_set(u, UNIT_FAILED, "cannot read the mount table to verify");
                         continue;
                 }
-                if (!repair_verify_unit(t, u->where, &u->before, &u->after, u->reason,
-                                        sizeof u->reason)) {
+                if (!repair_verify_stack(r, &u->before, &u->after, u->reason, sizeof u->reason)) {
                         u->state = UNIT_FAILED;
                         continue;
                 }
@@ -693,8 +798,9 @@ int repair_in_container(const Worker *w, void *userdata) {
                         continue;
                 u->job = jobs[j];
                 jobs[j++] = (RestartJob) {};
-                (void) job_succeeded(&rp, u);
+                (void) job_ran(u);
         }
+        check_active(&rp);
         for (size_t i = 0; i < rp.n_units; i++)
                 put_back(&rp, &rp.units[i]);
 

@@ -240,36 +240,96 @@ int systemd_list_automounts(sd_bus *bus, usec_t deadline, AutomountUnitInfo **re
         return 0;
 }
 
-int systemd_get_unit_property(sd_bus *bus, const char *object_path, const char *interface,
-                              const char *property, usec_t deadline, char **ret) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *call = NULL;
-        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+typedef struct QueryBatch {
+        size_t pending;
+} QueryBatch;
+
+typedef struct QueryCall {
+        QueryBatch *batch;
+        PropertyQuery *query;
+        const char *property;
+} QueryCall;
+
+static int on_property_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        QueryCall *c = userdata;
+        PropertyQuery *q = c->query;
         const char *value;
-        char *copy;
         int r;
 
-        r = set_call_timeout(bus, deadline);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_new_method_call(bus, &call, SYSTEMD_SERVICE, object_path,
-                                           "org.freedesktop.DBus.Properties", "Get");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(call, "ss", interface, property);
-        if (r < 0)
-                return r;
-        r = call_bounded(bus, call, deadline, &error, &reply);
-        if (r < 0)
-                return log_debug_errno(r, "Failed to read %s of %s: %s", property, object_path,
-                                       error.message ?: "?");
-        r = sd_bus_message_read(reply, "v", "s", &value);
-        if (r < 0)
-                return r;
-        copy = strdup(value);
-        if (!copy)
-                return -ENOMEM;
-        *ret = copy;
+        if (q->done)
+                return 0;
+        q->done = true;
+        c->batch->pending--;
+        if (sd_bus_message_is_method_error(m, NULL)) {
+                const sd_bus_error *e = sd_bus_message_get_error(m);
+
+                q->error = -(sd_bus_message_get_errno(m) ?: EIO);
+                log_debug("Failed to read %s of %s: %s", c->property, q->object_path,
+                          e && e->message ? e->message : "?");
+                return 0;
+        }
+        r = sd_bus_message_read(m, "v", "s", &value);
+        if (r < 0) {
+                q->error = r;
+                return 0;
+        }
+        q->value = strdup(value);
+        if (!q->value)
+                q->error = -ENOMEM;
         return 0;
+}
+
+static bool queries_answered(void *userdata) {
+        return ((QueryBatch *) userdata)->pending == 0;
+}
+
+int systemd_get_units_property(sd_bus *bus, PropertyQuery *queries, size_t n, const char *interface,
+                               const char *property, usec_t deadline) {
+        _cleanup_free_ sd_bus_slot **slots = NULL;
+        _cleanup_free_ QueryCall *calls = NULL;
+        QueryBatch b = {};
+        int r = 0;
+
+        for (size_t i = 0; i < n; i++)
+                queries[i] = (PropertyQuery) { .object_path = queries[i].object_path, .error = -EIO };
+        if (n == 0)
+                return 0;
+        slots = calloc(n, sizeof *slots);
+        calls = calloc(n, sizeof *calls);
+        if (!slots || !calls)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+
+                r = sd_bus_message_new_method_call(bus, &call, SYSTEMD_SERVICE, queries[i].object_path,
+                                                   "org.freedesktop.DBus.Properties", "Get");
+                if (r >= 0)
+                        r = sd_bus_message_append(call, "ss", interface, property);
+                if (r < 0)
+                        goto finish;
+                calls[i] = (QueryCall) { &b, &queries[i], property };
+                r = sd_bus_call_async(bus, &slots[i], call, on_property_reply, &calls[i],
+                                      usec_until(deadline) ?: 1);
+                if (r < 0)
+                        goto finish;
+                b.pending++;
+        }
+        r = run_bus_until(bus, deadline, queries_answered, &b);
+
+finish:
+        /* Answers that come after we stopped waiting go nowhere. */
+        for (size_t i = 0; i < n; i++) {
+                sd_bus_slot_unref(slots[i]);
+                if (!queries[i].done && r < 0)
+                        queries[i].error = r;
+        }
+        return r;
+}
+
+void property_query_done(PropertyQuery *q) {
+        free(q->value);
+        q->value = NULL;
 }
 
 /* JobRemoved may in principle be processed before the reply that names the job. */

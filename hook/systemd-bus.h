@@ -43,8 +43,21 @@ int systemd_bus_open(int pidns_fd, pid_t expected_pid, usec_t deadline, sd_bus *
 /* Every loaded *.automount unit, whatever its state. */
 int systemd_list_automounts(sd_bus *bus, usec_t deadline, AutomountUnitInfo **ret, size_t *ret_n);
 
-int systemd_get_unit_property(sd_bus *bus, const char *object_path, const char *interface,
-                              const char *property, usec_t deadline, char **ret);
+/* One string property of one unit, as asked and as answered. */
+typedef struct PropertyQuery {
+        const char *object_path;
+        char *value;            /* the answer, when there is one */
+        int error;              /* why there is none: a negative errno */
+        bool done;
+} PropertyQuery;
+
+void property_query_done(PropertyQuery *q);
+
+/* Reads one string property of many units: every call goes out at once and the answers are
+ * collected as they come, so N units cost one round trip, not N. Each query gets its value or
+ * its error; returns negative only when the bus failed or the deadline passed. */
+int systemd_get_units_property(sd_bus *bus, PropertyQuery *queries, size_t n, const char *interface,
+                               const char *property, usec_t deadline);
 
 /* Resets each unit's failure state and start rate limit, queues all restarts, then waits for
  * all of them until deadline: N units cost one round trip, not N. Jobs still queued then are

@@ -60,6 +60,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (mount_table_children_of(t, target, &names) == 0)
                         strv_free(names);
         }
-        mnt_free_table(t);
+        mount_table_free(t);
         return 0;
 }

@@ -66,19 +66,19 @@ static void test_limits(void) {
         check_int(s.n_mounts, 64, "all 64 counted");
         check_int(s.n_on_top, 63, "63 on top of the autofs");
         check(s.top.dev == makedev(0, 65), "the topmost is the last one");
-        mnt_free_table(t);
+        mount_table_free(t);
         free(text);
 
         text = deep_stack(65);
         check(mount_table_parse_string(text, &t) == 0, "65 mounts at one path parse");
         check_int(mount_table_autofs_stack(t, "/srv/deep", &s), -E2BIG, "65 mounts at one path: refused");
-        mnt_free_table(t);
+        mount_table_free(t);
         free(text);
 
         text = deep_stack(1000);
         check(mount_table_parse_string(text, &t) == 0, "1000 mounts at one path parse");
         check_int(mount_table_autofs_stack(t, "/srv/deep", &s), -E2BIG, "1000 mounts at one path: refused");
-        mnt_free_table(t);
+        mount_table_free(t);
         free(text);
 }
 
@@ -113,7 +113,7 @@ static void test_autofs_order(void) {
         check_int(s.n_on_top, 3, "three on top");
         check(s.top.dev == makedev(0, 85) && s.visible.dev == makedev(0, 85), "the topmost of them");
         check_int(s.autofs_id, 94, "the autofs at the bottom");
-        mnt_free_table(t);
+        mount_table_free(t);
 }
 
 static void test_shapes(void) {
@@ -137,7 +137,7 @@ static void test_shapes(void) {
         check_int(mount_table_autofs_stack(t, "/srv/side", &s), -ENOTUNIQ, "two bottoms refused");
         check_int(mount_table_autofs_stack(t, "/srv/loop", &s), -ENOTUNIQ, "a fork with a loop refused");
         check_int(mount_table_autofs_stack(t, "/srv/ring", &s), -ENOTUNIQ, "no bottom refused");
-        mnt_free_table(t);
+        mount_table_free(t);
 }
 
 int main(void) {
@@ -183,12 +183,12 @@ int main(void) {
               "only direct children are listed");
         strv_free(names);
 
-        mnt_free_table(t);
+        mount_table_free(t);
 
         struct libmnt_table *g = NULL;
         int r = mount_table_parse_string("garbage line\n", &g);
         check(r <= 0, "garbage does not crash");
         if (r == 0)
-                mnt_free_table(g);
+                mount_table_free(g);
         return tap_done();
 }

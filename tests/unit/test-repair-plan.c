@@ -141,7 +141,7 @@ static void test_plan(void) {
         /* A record of a unit that is not stacked must not shortcut the shapes we refuse. */
         check_int(repair_plan_unit(t, "/srv/ind", &(AutofsIdentity) { 92, makedev(0, 80), 1 }, &s,
                                    why, sizeof why), PLAN_NOT_TOUCHED, "indirect stays refused when recorded");
-        mnt_free_table(t);
+        mount_table_free(t);
 }
 
 static void test_plan_stack_limits(void) {
@@ -160,7 +160,7 @@ static void test_plan_stack_limits(void) {
                   "autofs, tmpfs, autofs: the top autofs is planned");
         check_int(s.autofs_id, 92, "the topmost autofs is taken");
         check_int(s.n_on_top, 0, "nothing on the topmost autofs");
-        mnt_free_table(t);
+        mount_table_free(t);
 }
 
 static void test_verify(void) {
@@ -202,10 +202,10 @@ static void test_verify(void) {
         check(repair_verify_unit(wrong, "/srv/a1", &bare, &after, why, sizeof why),
               "nothing on top before: a new autofs is enough");
 
-        mnt_free_table(before);
-        mnt_free_table(good);
-        mnt_free_table(bad);
-        mnt_free_table(wrong);
+        mount_table_free(before);
+        mount_table_free(good);
+        mount_table_free(bad);
+        mount_table_free(wrong);
 }
 
 int main(void) {

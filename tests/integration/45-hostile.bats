@@ -94,13 +94,24 @@ echo "hook processes seen: $found, ways out: $escapes"
         assert_output --partial "hook processes seen: 1,"
 
         # The worker itself is outside the container's PID namespace, but its PID 1 can get a
-        # pidfd for it (SO_PASSPIDFD) and take its fds: none may be a directory or a host file.
+        # pidfd for it (SO_PASSPIDFD) and take its fds: none may be a host directory or a host
+        # file. The one directory it keeps is the container's own root (whose ".." is itself);
+        # the one device besides /dev/null is the autofs control device, 10:235, a leaf.
+        ct_root=$(stat -L -c '%d:%i' "/proc/$CT_PID/root")
         for fd in "/proc/$worker/fd/"*; do
                 link=$(readlink "$fd") || continue
                 echo "worker fd ${fd##*/} -> $link"
-                [[ -d $fd ]] && fail "the worker holds a directory: $link"
+                if [[ -d $fd ]]; then
+                        [[ $(stat -L -c '%d:%i' "$fd") == "$ct_root" ]] ||
+                                fail "the worker holds a directory that is not the container's root: $link"
+                        continue
+                fi
                 case $link in
                 pipe:* | socket:* | anon_inode:* | /dev/null | mnt:* | pid:* | "/proc/$worker/mountinfo") ;;
+                /dev/autofs)
+                        [[ $(stat -L -c '%F %t:%T' "$fd") == "character special file a:eb" ]] ||
+                                fail "the worker holds /dev/autofs that is not the autofs control device"
+                        ;;
                 *) fail "the worker holds $link" ;;
                 esac
         done

@@ -404,6 +404,19 @@ start_hook_stopped_at() {
         assert_output --partial "does not exist"
 }
 
+@test "a process that cannot be inspected is refused with exit status 3" {
+        local target
+        # Root's process in a mount namespace of its own, looked at by an unprivileged caller:
+        # its namespace links need ptrace access, which nobody lacks.
+        unshare -m --propagation private sleep 60 &
+        target=$!
+        run setpriv --reuid=65534 --regid=65534 --clear-groups "$REPAIR_HOOK" --pid "$target"
+        kill "$target"
+        wait "$target" 2>/dev/null || true
+        assert_failure 3
+        assert_output --partial "Cannot inspect process $target: Permission denied"
+}
+
 @test "bad arguments: one line, exit status 2" {
         run "$REPAIR_HOOK" --pid abc
         assert_failure 2

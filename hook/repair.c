@@ -174,11 +174,12 @@ static UnitRepair *find_unit(Repair *rp, const char *name) {
         return NULL;
 }
 
-/* What is mounted at Where now (where_fd is Where, opened): the kernel is asked about those
- * mounts alone, so that putting back N trees does not read the whole mount table N times. The
- * table is read only where the kernel cannot answer (before Linux 6.8, or a mount out of sight). */
-static int stack_now(const Repair *rp, const UnitRepair *u, int where_fd, AutofsStack *ret) {
-        _cleanup_mnt_table_ struct libmnt_table *t = NULL;
+/* What is mounted at Where (where_fd is Where, opened): the kernel is asked about those mounts
+ * alone, so that N units do not read the whole mount table N times. The table is read, once for
+ * all the calls that share *table, only where the kernel cannot answer (before Linux 6.8, or a
+ * mount out of sight). */
+static int stack_at(const Repair *rp, const UnitRepair *u, int where_fd,
+                    struct libmnt_table **table, int *table_error, AutofsStack *ret) {
         int r;
 
         r = mount_probe_stack(where_fd, ret);
@@ -187,10 +188,19 @@ static int stack_now(const Repair *rp, const UnitRepair *u, int where_fd, Autofs
         if (r != -EOPNOTSUPP)
                 log_debug_errno(r, "%s: cannot ask the kernel about the mounts at %s (%m); reading the mount table.",
                                 u->name, u->where);
-        r = mount_table_read(rp->worker->mountinfo_fd, &t);
-        if (r < 0)
-                return r;
-        return mount_table_autofs_stack(t, u->where, ret);
+        if (!*table && *table_error == 0)
+                *table_error = mount_table_read(rp->worker->mountinfo_fd, table);
+        if (*table_error < 0)
+                return *table_error;
+        return mount_table_autofs_stack(*table, u->where, ret);
+}
+
+/* What is mounted at Where now, before a tree goes back. */
+static int stack_now(const Repair *rp, const UnitRepair *u, int where_fd, AutofsStack *ret) {
+        _cleanup_mnt_table_ struct libmnt_table *t = NULL;
+        int table_error = 0;
+
+        return stack_at(rp, u, where_fd, &t, &table_error, ret);
 }
 
 /* Puts tree_fd on top of whatever is mounted at Where now. If a filesystem was mounted on the
@@ -491,22 +501,11 @@ static void put_back(Repair *rp, UnitRepair *u) {
 static int stack_after(const Repair *rp, const UnitRepair *u, struct libmnt_table **table,
                        int *table_error, AutofsStack *ret) {
         _cleanup_close_ int where_fd = -EBADF;
-        int r;
 
         where_fd = open_path_no_symlinks(AT_FDCWD, u->where, 0);
         if (where_fd < 0)
                 return where_fd;
-        r = mount_probe_stack(where_fd, ret);
-        if (r >= 0 || r == -E2BIG)
-                return r;
-        if (r != -EOPNOTSUPP)
-                log_debug_errno(r, "%s: cannot ask the kernel about the mounts at %s (%m); reading the mount table.",
-                                u->name, u->where);
-        if (!*table && *table_error == 0)
-                *table_error = mount_table_read(rp->worker->mountinfo_fd, table);
-        if (*table_error < 0)
-                return *table_error;
-        return mount_table_autofs_stack(*table, u->where, ret);
+        return stack_at(rp, u, where_fd, table, table_error, ret);
 }
 
 static void verify_units(Repair *rp) {

@@ -64,6 +64,8 @@ LXC_BIN  := $(BUILDDIR)/lxc-autofs-restore
 RIG_BIN  := $(BUILDDIR)/autofs-break
 # Plays a hostile container's systemd inside test containers; links libsystemd only.
 HOSTILE_BIN := $(BUILDDIR)/hostile-systemd
+# Shows what a process blocked on a replaced autofs sees for each possible answer; libc only.
+PROBE_BIN := $(BUILDDIR)/autofs-answer-probe
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(UNIT_SRC))
 # Front-end objects without their main(), so unit tests can link the parsers they test.
 OCI_LIB  := $(BUILDDIR)/oci/liboci.a
@@ -73,7 +75,7 @@ LXC_LIB  := $(BUILDDIR)/lxc/liblxc-front.a
         uninstall clean format lint rig test-bin fuzz fuzz-build check-fuzz mutate
 .DEFAULT_GOAL := all
 
-all: $(OCI_BIN) $(LXC_BIN) $(RIG_BIN) $(HOSTILE_BIN)
+all: $(OCI_BIN) $(LXC_BIN) $(RIG_BIN) $(HOSTILE_BIN) $(PROBE_BIN)
 ifneq ($(FAULT_INJECTION),1)
 all: test-bin
 endif
@@ -122,6 +124,10 @@ $(LXC_BIN): $(call obj,lxc/main.c) $(LXC_LIB) $(FRONT_LIB) $(HOOK_LIB)
 $(RIG_BIN): $(call obj,$(RIG_SRC)) $(HOOK_LIB)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(PROBE_BIN): $(call obj,tests/rig/autofs-answer-probe.c)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(HOSTILE_BIN): $(call obj,tests/rig/hostile-systemd.c)
 	@echo "  LD      $@"
@@ -248,4 +254,4 @@ format:
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --suppress=memleak --suppress=resourceLeak \
-	  --inline-suppr -Ihook -Ifront $(HOOK_SRC) $(FRONT_SRC) $(OCI_SRC) $(LXC_SRC) $(RIG_SRC) tests/rig/hostile-systemd.c
+	  --inline-suppr -Ihook -Ifront $(HOOK_SRC) $(FRONT_SRC) $(OCI_SRC) $(LXC_SRC) $(RIG_SRC) tests/rig/hostile-systemd.c tests/rig/autofs-answer-probe.c

@@ -112,7 +112,7 @@ int autofs_guard_hold_all(AutofsGuard *g) {
                 if (a->handle >= 0)
                         n++;
                 else
-                        log_debug("No handle on the autofs at %s: %s", target, strerror(-a->handle_error));
+                        log_debug_errno(a->handle_error, "No handle on the autofs at %s: %m", target);
         }
         mnt_free_iter(it);
         return n;
@@ -133,10 +133,14 @@ void autofs_guard_hold(AutofsGuard *g, const char *unit, const char *where, dev_
         }
         if (!a->unit)
                 a->unit = strdup(unit);
-        if (a->handle < 0 && !g->dry_run)
-                log_notice("%s (%s): no handle on the restored autofs (%s); a process that waits on it now cannot be released after the repair.",
-                           unit, where, a->handle_error == -ENOENT ? "a request is already pending on it" :
-                                                                     strerror(-a->handle_error));
+        if (a->handle >= 0 || g->dry_run)
+                return;
+        if (a->handle_error == -ENOENT)
+                log_notice("%s (%s): no handle on the restored autofs (a request is already pending on it); a process that waits on it now cannot be released after the repair.",
+                           unit, where);
+        else
+                log_notice_errno(a->handle_error, "%s (%s): no handle on the restored autofs (%m); a process that waits on it now cannot be released after the repair.",
+                                 unit, where);
 }
 
 /* "shared:N master:M propagate_from:P unbindable" */

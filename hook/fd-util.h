@@ -34,7 +34,7 @@ static inline void fclosep(FILE **f) {
 }
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
-/* Closes every fd from `from` upwards except the ones in keep (at most 16). Negative entries
+/* Closes every fd from `from` upwards except the ones in keep. Negative entries
  * in keep are ignored. */
 int close_all_fds_except(int from, const int *keep, size_t n_keep);
 

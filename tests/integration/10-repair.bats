@@ -195,6 +195,30 @@ start_hook_stopped_at() {
         STOPPED_PIDS="$HOOK_PID $WORKER_PID"
 }
 
+# The createRuntime hook and a manual run take their handles on the old autofs while the
+# container's tasks run: what blocks from that moment on must be released by the repair.
+@test "a process that blocks after the worker took its handles returns after the repair, and the automount then answers" {
+        boot "$NAME" --automounts 2
+        "$REPAIR_BREAK" --pid "$CT_PID"
+        start_hook_stopped_at set-aside
+        start_blocked_access "$CT_PID" /srv/a2
+        kill -CONT "$WORKER_PID"
+        wait "$HOOK_PID" || fail "the hook failed: $(cat "$BATS_TEST_TMPDIR/hook.log")"
+        STOPPED_PIDS=
+        cat "$BATS_TEST_TMPDIR/hook.log"
+        for ((i = 0; i < 20; i++)); do
+                [[ -d /proc/$BLOCKED_PID ]] || break
+                sleep 0.05
+        done
+        [[ ! -d /proc/$BLOCKED_PID ]] ||
+                fail "the access is still there one second after the repair: $(rig_proc_state "$BLOCKED_PID")"
+        kill_blocked_access "$BLOCKED_PID"
+        run grep -c 'still wait on an automount' "$BATS_TEST_TMPDIR/hook.log"
+        assert_output 0
+        automount_answers "$CT_PID" /srv/a2 3 || fail "/srv/a2 hangs after the repair"
+        all_answer "$CT_PID"
+}
+
 @test "a run killed after systemd detached the originals is recovered by the next run" {
         boot "$NAME"
         write_files "$NAME"

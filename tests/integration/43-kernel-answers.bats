@@ -40,6 +40,12 @@ probe() {
         assert_output "cwd: ok repaired"
 }
 
+@test "kernel: only the daemon's process group may answer a request: EACCES for anyone else" {
+        probe foreign open
+        assert_line --index 0 "answer: EACCES"
+        assert_line --index 1 "open: ENOENT "
+}
+
 @test "kernel: any other error on the token is returned as is; READY leaves the waiter waiting" {
         probe eagain open
         assert_output "open: EAGAIN "

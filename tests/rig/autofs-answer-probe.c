@@ -8,6 +8,8 @@
  *   estale      AUTOFS_DEV_IOCTL_FAIL with -ESTALE on the waiter's token
  *   eagain      AUTOFS_DEV_IOCTL_FAIL with -EAGAIN on the waiter's token
  *   ready       AUTOFS_DEV_IOCTL_READY on the waiter's token, nothing mounted
+ *   foreign     AUTOFS_DEV_IOCTL_FAIL with -ESTALE from a process outside the daemon's process
+ *               group (as the repair's worker is), then catatonic; prints "answer: RESULT" first
  * ACCESS is how the waiter reaches the mount point: open, stat (of DIR/where/marker) or cwd
  * (chdir to DIR/where, then open marker).
  *
@@ -156,6 +158,23 @@ int main(int argc, char **argv) {
                 r = dev_ioctl(AUTOFS_DEV_IOCTL_FAIL, old_handle, token, -EAGAIN);
         else if (strcmp(argv[2], "ready") == 0)
                 r = dev_ioctl(AUTOFS_DEV_IOCTL_READY, old_handle, token, 0);
+        else if (strcmp(argv[2], "foreign") == 0) {
+                int status;
+                pid_t answerer = fork();
+
+                if (answerer < 0)
+                        die("fork");
+                if (answerer == 0) {
+                        if (setpgid(0, 0) < 0)
+                                _exit(255);
+                        _exit(dev_ioctl(AUTOFS_DEV_IOCTL_FAIL, old_handle, token, -ESTALE) < 0 ? errno : 0);
+                }
+                if (waitpid(answerer, &status, 0) < 0 || !WIFEXITED(status))
+                        die("answerer");
+                printf("answer: %s\n", WEXITSTATUS(status) == 0 ? "ok" : strerrorname_np(WEXITSTATUS(status)));
+                fflush(stdout);
+                r = dev_ioctl(AUTOFS_DEV_IOCTL_CATATONIC, old_handle, 0, 0);
+        }
         else {
                 fprintf(stderr, "autofs-answer-probe: unknown answer %s\n", argv[2]);
                 return 2;

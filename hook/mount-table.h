@@ -21,8 +21,6 @@ typedef enum AutofsMode {
         AUTOFS_MODE_OFFSET,
 } AutofsMode;
 
-const char *autofs_mode_to_string(AutofsMode m);
-
 /* A filesystem as a mount shows it: which superblock, and which directory of it is the root of
  * this mount (bind mounts of subdirectories share a superblock). */
 typedef struct FsIdentity {
@@ -43,9 +41,7 @@ typedef struct AutofsStack {
         unsigned n_on_top;      /* mounts stacked on the autofs at the same path */
         FsIdentity top;         /* the topmost of them, when n_on_top > 0 */
         char top_fstype[64];
-        bool top_has_submounts; /* mounts below the top's path, carried along by a recursive clone */
 
-        unsigned n_mounts;      /* all mounts at this path */
         FsIdentity visible;     /* the topmost mount at this path, whatever it is */
 } AutofsStack;
 
@@ -59,9 +55,9 @@ void autofs_options_parse(const char *options, AutofsMode *ret_mode, uint64_t *r
  * root. */
 int mount_table_read(int mountinfo_fd, struct libmnt_table **ret);
 
-/* Like mount_table_read(), but only the mounts at the given paths go through the parser (plus,
- * for top_has_submounts, the parent of every mount): the table then answers for those paths
- * alone, for a fraction of the cost of parsing thousands of unrelated mounts. */
+/* Like mount_table_read(), but only the mounts at the given paths go through the parser: the
+ * table then answers for those paths alone, for a fraction of the cost of parsing thousands of
+ * unrelated mounts. */
 int mount_table_read_at(int mountinfo_fd, char *const *paths, size_t n_paths,
                         struct libmnt_table **ret);
 

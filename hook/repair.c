@@ -23,7 +23,8 @@
 #include "repair-plan.h"
 #include "repair.h"
 #include "stash.h"
-#include "systemd-bus.h"
+#include "systemd-jobs.h"
+#include "systemd-units.h"
 
 typedef enum UnitState {
         UNIT_PENDING,           /* selected and to be repaired */

@@ -94,8 +94,8 @@ int criu_action_requested(void) {
         return getenv("CRTOOLS_SCRIPT_ACTION") != NULL;
 }
 
-/* Post-resume: the worker started at pre-resume repairs, and its lines are shown here; the
- * repair that follows finds the units repaired, or does the work if that worker could not. */
+/* Post-resume: the early repairer started at pre-resume repairs, and its lines are shown here;
+ * the repair that follows finds the units repaired, or does the work if it could not. */
 static ExitStatus repair_after_resume(Container *c, const RepairOptions *o) {
         early_repair_collect(c, o);
         return repair_container(c, o);
@@ -107,9 +107,9 @@ ExitStatus criu_action_run(const RepairOptions *o) {
         int pid, r;
 
         /* pre-resume: every task restored, none running yet; the pressure triggers go back
-         * before systemd could spin on them, and a worker takes a handle on every autofs before
-         * anything can wait on one, then repairs as soon as the tasks run. post-resume: the
-         * tasks run, systemd answers; the work is normally done by then. */
+         * before systemd could spin on them, and the early repairer takes a handle on every
+         * autofs before anything can wait on one, then repairs as soon as the tasks run.
+         * post-resume: the tasks run, systemd answers; the work is normally done by then. */
         pre_resume = streq_ptr(action, "pre-resume");
         if (!pre_resume && !streq_ptr(action, "post-resume")) {
                 log_debug("CRIU action '%s': nothing to do.", action ?: "");

@@ -88,7 +88,7 @@ int cli_common_option(RepairOptions *o, int opt, const char *arg, void (*help)(v
 int cli_pid_option(const char *arg, int *ret);
 
 /* Hooks may be run with stdin (LXC) or other stdio fds closed: a pidfd or log file opened later
- * would land on 0..2, which the detached worker points at /dev/null. Opens /dev/null on each
+ * would land on 0..2, which a detached process (detach.h) points at /dev/null. Opens /dev/null on each
  * closed one. Call first thing. */
 int cli_ensure_stdio_open(void);
 

@@ -40,8 +40,8 @@ static int find_journal_socket(void) {
         return found;
 }
 
-/* The worker's set-up; on success it tells the caller its PID, otherwise -errno. */
-static int worker_setup(const int *keep_fds, size_t n_keep, int report_fd, const char *log_file) {
+/* The detached process's set-up; on success it tells the caller its PID, otherwise -errno. */
+static int detached_setup(const int *keep_fds, size_t n_keep, int report_fd, const char *log_file) {
         int fds[8];
         size_t n = 0;
         int r;
@@ -75,14 +75,14 @@ static int worker_setup(const int *keep_fds, size_t n_keep, int report_fd, const
         return 0;
 }
 
-int detach_worker(int (*fn)(void *userdata), void *userdata, const int *keep_fds, size_t n_keep,
-                  const char *log_file, pid_t *ret_pid) {
+int detach_process(int (*fn)(void *userdata), void *userdata, const int *keep_fds, size_t n_keep,
+                    const char *log_file, pid_t *ret_pid) {
         _cleanup_close_pair_ int report[2] = { -EBADF, -EBADF };
         int answer = 0, status;
         ssize_t n;
         pid_t pid;
 
-        /* The worker's stdio becomes /dev/null: a kept fd there would be lost. */
+        /* The detached process's stdio becomes /dev/null: a kept fd there would be lost. */
         for (size_t i = 0; i < n_keep; i++)
                 if (keep_fds[i] >= 0 && keep_fds[i] <= STDERR_FILENO)
                         return -EBADF;
@@ -94,22 +94,22 @@ int detach_worker(int (*fn)(void *userdata), void *userdata, const int *keep_fds
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
-                pid_t worker;
+                pid_t child;
                 int r;
 
                 report[0] = safe_close(report[0]);
-                /* A session of our own, then a second fork: not a session leader, the worker
+                /* A session of our own, then a second fork: not a session leader, the process
                  * can never acquire a controlling terminal, and the runtime's process group
                  * kill at its hook timeout does not reach it. */
                 if (setsid() < 0)
                         _exit(EXIT_FAILURE);
-                worker = fork();
-                if (worker < 0)
+                child = fork();
+                if (child < 0)
                         _exit(EXIT_FAILURE);
-                if (worker > 0)
+                if (child > 0)
                         _exit(EXIT_SUCCESS);
 
-                r = worker_setup(keep_fds, n_keep, report[1], log_file);
+                r = detached_setup(keep_fds, n_keep, report[1], log_file);
                 answer = r < 0 ? r : (int) getpid();
                 (void) write_all(report[1], &answer, sizeof answer);
                 if (r < 0)
@@ -124,7 +124,7 @@ int detach_worker(int (*fn)(void *userdata), void *userdata, const int *keep_fds
                 return -errno;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 return -ECHILD;
-        /* EOF without an answer: the worker died before it could say anything. */
+        /* EOF without an answer: the process died before it could say anything. */
         n = read_all(report[0], &answer, sizeof answer);
         if (n < 0)
                 return (int) n;

@@ -109,7 +109,7 @@ ExitStatus early_repair_start(Container *c, const RepairOptions *o) {
         Early e = { .container = c, .options = o, .status_fd = -EBADF };
         struct pollfd p;
         char log_path[PATH_MAX], byte;
-        pid_t worker;
+        pid_t repairer;
         int r;
 
         r = container_load(c);
@@ -120,10 +120,10 @@ ExitStatus early_repair_start(Container *c, const RepairOptions *o) {
         if (o->rearm_psi)
                 (void) rearm_container(c, o);
 
-        /* Some runtimes have CRIU run each action twice: the worker of the first run holds the
-         * record until it has repaired, which it does only once the tasks run. */
+        /* Some runtimes have CRIU run each action twice: the early repairer of the first run holds
+         * the record until it has repaired, which it does only once the tasks run. */
         if (record_is_locked(o->state_dir ?: DEFAULT_STATE_DIR, c)) {
-                log_debug("A worker already holds this container; nothing more to do at pre-resume.");
+                log_debug("An early repairer already holds this container; nothing more to do at pre-resume.");
                 return EXIT_STATUS_OK;
         }
 
@@ -131,7 +131,7 @@ ExitStatus early_repair_start(Container *c, const RepairOptions *o) {
                 log_warning_errno(errno, "Cannot create the state directory: %m");
                 return EXIT_STATUS_OK;
         }
-        /* A leftover of an earlier worker with this PID (the post-resume run removes it). */
+        /* A leftover of an earlier early repairer with this PID (the post-resume run removes it). */
         early_log_path(o, c->pid, log_path, sizeof log_path);
         (void) unlink(log_path);
 
@@ -140,26 +140,26 @@ ExitStatus early_repair_start(Container *c, const RepairOptions *o) {
                 return EXIT_STATUS_OK;
         }
         e.ready_fd = ready[1];
-        /* The worker keeps the pin and the pipe; it opens the rest again from the pin. */
+        /* The early repairer keeps the pin and the pipe; it opens the rest again from the pin. */
         container_unload(c);
-        r = detach_worker(early_detached, &e, (const int[]) { c->pidfd, ready[1] }, 2, log_path,
-                          &worker);
+        r = detach_process(early_detached, &e, (const int[]) { c->pidfd, ready[1] }, 2, log_path,
+                           &repairer);
         ready[1] = safe_close(ready[1]);
         if (r < 0) {
-                log_warning_errno(r, "Failed to start the worker at pre-resume; the repair waits for post-resume: %m");
+                log_warning_errno(r, "Failed to start the early repairer at pre-resume; the repair waits for post-resume: %m");
                 return EXIT_STATUS_OK;
         }
 
         p = (struct pollfd) { .fd = ready[0], .events = POLLIN };
         r = poll(&p, 1, READY_TIMEOUT_MSEC);
         if (r > 0 && read(ready[0], &byte, 1) == 0)
-                log_warning("The worker (PID %d) ended before it took its handles; the repair waits for post-resume.",
-                            (int) worker);
+                log_warning("The early repairer (PID %d) ended before it took its handles; the repair waits for post-resume.",
+                            (int) repairer);
         else if (r <= 0)
-                log_warning("The worker (PID %d) did not take its handles in time; processes that block on an automount before the repair may stay blocked.",
-                            (int) worker);
+                log_warning("The early repairer (PID %d) did not take its handles in time; processes that block on an automount before the repair may stay blocked.",
+                            (int) repairer);
         else
-                log_debug("Worker %d holds the autofs; the tasks may resume.", (int) worker);
+                log_debug("Early repairer %d holds the autofs; the tasks may resume.", (int) repairer);
         return EXIT_STATUS_OK;
 }
 
@@ -172,11 +172,11 @@ void early_repair_collect(Container *c, const RepairOptions *o) {
         f = fopen(log_path, "re");
         if (!f)
                 return;
-        /* The worker holds the record lock until it is done. */
+        /* The early repairer holds the record lock until it is done. */
         if (container_load(c) >= 0)
                 record_fd = record_open_locked(o->state_dir ?: DEFAULT_STATE_DIR, c,
                                                now_usec(CLOCK_MONOTONIC) + o->timeout);
-        /* Lines as the worker would have printed them on stderr: "PROGRAM: CONTEXT: TEXT",
+        /* Lines as the early repairer would have printed them on stderr: "PROGRAM: CONTEXT: TEXT",
          * without the file's time stamp and PID. */
         while (fgets(line, sizeof line, f)) {
                 const char *text = strstr(line, "]: ");

@@ -11,12 +11,12 @@
 /* A hook that runs while CRIU restores a container sees the future init as a CRIU process
  * (criu, or the dynamic loader running it) under ptrace. The restore is complete and the tasks
  * run once that process is no longer traced and runs another executable than the one seen by
- * the hook. The hook takes that first look (restore_watch_start), a detached worker waits
- * (restore_watch_wait). */
+ * the hook. The hook takes that first look (restore_watch_start), its watcher, a detached process,
+ * waits (restore_watch_wait). */
 typedef struct RestoreWatch {
         pid_t pid;
         int pidfd;              /* the container's pin, borrowed: keep it open across
-                                 * detach_worker() */
+                                 * detach_process() */
         bool have_exe;
         dev_t exe_dev;
         ino_t exe_ino;

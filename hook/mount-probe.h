@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "mount-table.h"
+#include "mount-stack.h"
 
 /* Describes the mounts stacked where fd (an O_PATH fd of a mount point, which resolves to the
  * topmost mount there) is, asking the kernel about those mounts alone (statx() and

@@ -9,29 +9,20 @@
 
 #include "fd-util.h"
 #include "mount-table.h"
-#include "path-util.h"
 
-/* A table larger than this is not a container's mount table but an attempt to exhaust us. */
-#define MAX_MOUNTS_AT_ONE_PATH 64
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);
-
-/* Every lookup the engine makes is by target path or by parent mount: with the entries sorted
- * both ways once per read, a lookup costs a binary search instead of a pass over the whole
- * table, and a run stays linear in the number of mounts whatever the number of units. The index
- * hangs off the table as its userdata; mount_table_free() frees both. */
+/* Every lookup the engine makes is by target path: with the entries sorted that way once per
+ * read, a lookup costs a binary search instead of a pass over the whole table, and a run stays
+ * linear in the number of mounts whatever the number of units. The index hangs off the table as
+ * its userdata; mount_table_free() frees both. */
 typedef struct MountIndex {
         struct libmnt_fs **by_target;   /* by target, then table order */
         size_t n;
-        int *parent_ids;                /* the parent ID of every mount of the namespace, sorted */
-        size_t n_parent_ids;
 } MountIndex;
 
 static void mount_index_free(MountIndex *x) {
         if (!x)
                 return;
         free(x->by_target);
-        free(x->parent_ids);
         free(x);
 }
 
@@ -50,17 +41,8 @@ static int cmp_target(const void *a, const void *b) {
         return fs_position(x) < fs_position(y) ? -1 : fs_position(x) > fs_position(y);
 }
 
-static int cmp_int(const void *a, const void *b) {
-        int x = *(const int *) a, y = *(const int *) b;
-
-        return x < y ? -1 : x > y;
-}
-
-/* Indexes t. parent_ids (taken over, sorted here) lists the parents of every mount of the
- * namespace when t holds only some of them; NULL takes them from t. */
-static int mount_index_build(struct libmnt_table *t, int *parent_ids, size_t n_parent_ids) {
+static int mount_index_build(struct libmnt_table *t) {
         _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
-        _cleanup_free_ int *ids = parent_ids;
         MountIndex *x;
         struct libmnt_fs *fs;
         size_t n = (size_t) mnt_table_get_nents(t), i = 0;
@@ -72,25 +54,16 @@ static int mount_index_build(struct libmnt_table *t, int *parent_ids, size_t n_p
                 return -ENOMEM;
         }
         x->by_target = calloc(n ?: 1, sizeof *x->by_target);
-        if (!ids) {
-                ids = calloc(n ?: 1, sizeof *ids);
-                n_parent_ids = 0;
-        }
-        if (!x->by_target || !ids) {
+        if (!x->by_target) {
                 mount_index_free(x);
                 return -ENOMEM;
         }
         while (i < n && mnt_table_next_fs(t, it, &fs) == 0) {
                 (void) mnt_fs_set_userdata(fs, (void *) (uintptr_t) i);
                 x->by_target[i++] = fs;
-                if (!parent_ids)
-                        ids[n_parent_ids++] = mnt_fs_get_parent_id(fs);
         }
         x->n = i;
         qsort(x->by_target, x->n, sizeof *x->by_target, cmp_target);
-        qsort(ids, n_parent_ids, sizeof *ids, cmp_int);
-        x->parent_ids = TAKE_PTR(ids);
-        x->n_parent_ids = n_parent_ids;
         (void) mnt_table_set_userdata(t, x);
         return 0;
 }
@@ -117,27 +90,7 @@ static size_t lower_bound_target(struct libmnt_fs **a, size_t n, const char *key
         return lo;
 }
 
-const char *autofs_mode_to_string(AutofsMode m) {
-        switch (m) {
-        case AUTOFS_MODE_DIRECT:
-                return "direct";
-        case AUTOFS_MODE_INDIRECT:
-                return "indirect";
-        case AUTOFS_MODE_OFFSET:
-                return "offset";
-        case AUTOFS_MODE_UNKNOWN:
-        default:
-                return "unknown";
-        }
-}
-
-bool fs_identity_equal(const FsIdentity *a, const FsIdentity *b) {
-        return a->dev == b->dev && strcmp(a->root, b->root) == 0;
-}
-
-static int parse_stream(FILE *f, const char *name, int *parent_ids, size_t n_parent_ids,
-                        struct libmnt_table **ret) {
-        _cleanup_free_ int *ids = parent_ids;
+static int parse_stream(FILE *f, const char *name, struct libmnt_table **ret) {
         _cleanup_mnt_table_ struct libmnt_table *t = NULL;
         int r;
 
@@ -147,7 +100,7 @@ static int parse_stream(FILE *f, const char *name, int *parent_ids, size_t n_par
         r = f ? mnt_table_parse_stream(t, f, name) : 0;
         if (r < 0)
                 return r;
-        r = mount_index_build(t, TAKE_PTR(ids), n_parent_ids);
+        r = mount_index_build(t);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(t);
@@ -169,7 +122,7 @@ int mount_table_read(int mountinfo_fd, struct libmnt_table **ret) {
                 safe_close(fd);
                 return -errno;
         }
-        return parse_stream(f, "mountinfo", NULL, 0, ret);
+        return parse_stream(f, "mountinfo", ret);
 }
 
 int mount_table_parse_string(const char *text, struct libmnt_table **ret) {
@@ -178,7 +131,7 @@ int mount_table_parse_string(const char *text, struct libmnt_table **ret) {
         f = fmemopen((void *) text, strlen(text), "r");
         if (!f)
                 return -errno;
-        return parse_stream(f, "mountinfo", NULL, 0, ret);
+        return parse_stream(f, "mountinfo", ret);
 }
 
 /* A path as the kernel writes it into mountinfo: space, tab, newline and backslash as octal
@@ -201,8 +154,9 @@ static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char * const *) a, *(char * const *) b);
 }
 
-/* Field 5 (the mount point) of a mountinfo line, and fields 1 and 2 (ID and parent ID). */
-static bool split_line(const char *line, const char *end, int *ret_parent, const char **ret_point,
+/* Field 5 (the mount point) of a mountinfo line, which must start with two numbers (mount ID
+ * and parent ID), as the kernel writes it. */
+static bool split_line(const char *line, const char *end, const char **ret_point,
                        size_t *ret_point_len) {
         const char *f = line, *e;
         char *num_end;
@@ -226,20 +180,15 @@ static bool split_line(const char *line, const char *end, int *ret_parent, const
         e = memchr(f, ' ', (size_t) (end - f));
         if (!e)
                 return false;
-        *ret_parent = (int) parent;
         *ret_point = f;
         *ret_point_len = (size_t) (e - f);
         return true;
 }
 
-int mount_table_read_at(int mountinfo_fd, char *const *paths, size_t n_paths,
-                        struct libmnt_table **ret) {
-        _cleanup_fclose_ FILE *f = NULL;
-        _cleanup_free_ char *text = NULL, *kept = NULL;
-        _cleanup_free_ int *parent_ids = NULL;
-        char **wanted = NULL;
-        size_t size = 0, used = 0, n_kept = 0, n_lines = 0, n_wanted = 0;
-        int r = 0;
+/* The whole text of an open mountinfo file, NUL-terminated. */
+static int read_all(int mountinfo_fd, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0, used = 0;
 
         /* A seq_file: reading it again from the start describes the namespace as it is now. */
         for (;;) {
@@ -263,115 +212,91 @@ int mount_table_read_at(int mountinfo_fd, char *const *paths, size_t n_paths,
                 used += (size_t) k;
         }
         text[used] = '\0';
+        *ret = TAKE_PTR(text);
+        *ret_size = used;
+        return 0;
+}
 
-        wanted = calloc(n_paths ?: 1, sizeof *wanted);
-        kept = malloc(used + 1);
-        for (const char *c = text; c < text + used; c++)
-                if (*c == '\n')
-                        n_lines++;
-        parent_ids = calloc(n_lines + 1, sizeof *parent_ids);
-        if (!wanted || !kept || !parent_ids) {
-                r = -ENOMEM;
-                goto finish;
-        }
-        for (; n_wanted < n_paths; n_wanted++) {
-                wanted[n_wanted] = mangle_path(paths[n_wanted]);
-                if (!wanted[n_wanted]) {
-                        r = -ENOMEM;
-                        goto finish;
-                }
-        }
-        qsort(wanted, n_wanted, sizeof *wanted, cmp_str);
+/* The paths as mountinfo writes them, sorted for bsearch(); NULL-terminated. */
+static int mangled_paths(char *const *paths, size_t n, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
 
-        /* Only the lines at the paths asked for go to the parser; the parent of every mount is
-         * kept, for has_children(). */
-        n_lines = 0;
+        l = calloc(n + 1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                l[i] = mangle_path(paths[i]);
+                if (!l[i])
+                        return -ENOMEM;
+        }
+        qsort(l, n, sizeof *l, cmp_str);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* Copies the lines of text (used bytes) whose mount point is one of wanted (n, sorted) to kept,
+ * which has room for all of text. Returns the length copied. */
+static size_t keep_lines_at(const char *text, size_t used, char *const *wanted, size_t n,
+                            char *kept) {
+        size_t n_kept = 0;
+
         for (const char *line = text, *end; line < text + used; line = end + 1) {
                 const char *point;
                 size_t point_len;
-                int parent;
                 char key[PATH_MAX * 4 + 1];
                 const char *k = key;
 
                 end = memchr(line, '\n', (size_t) (text + used - line));
                 if (!end)
                         end = text + used;
-                if (!split_line(line, end, &parent, &point, &point_len))
+                if (!split_line(line, end, &point, &point_len))
                         continue;
-                parent_ids[n_lines++] = parent;
                 if (point_len >= sizeof key)
                         continue;
                 memcpy(key, point, point_len);
                 key[point_len] = '\0';
-                if (!bsearch(&k, wanted, n_wanted, sizeof *wanted, cmp_str))
+                if (!bsearch(&k, wanted, n, sizeof *wanted, cmp_str))
                         continue;
                 memcpy(kept + n_kept, line, (size_t) (end - line));
                 n_kept += (size_t) (end - line);
                 kept[n_kept++] = '\n';
         }
         kept[n_kept] = '\0';
+        return n_kept;
+}
+
+int mount_table_read_at(int mountinfo_fd, char *const *paths, size_t n_paths,
+                        struct libmnt_table **ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *text = NULL, *kept = NULL;
+        _cleanup_strv_free_ char **wanted = NULL;
+        size_t used = 0, n_kept;
+        int r;
+
+        r = read_all(mountinfo_fd, &text, &used);
+        if (r < 0)
+                return r;
+        r = mangled_paths(paths, n_paths, &wanted);
+        if (r < 0)
+                return r;
+        kept = malloc(used + 1);
+        if (!kept)
+                return -ENOMEM;
+
+        /* Only the lines at the paths asked for go to the parser. */
+        n_kept = keep_lines_at(text, used, wanted, n_paths, kept);
 
         /* fmemopen() refuses an empty buffer: nothing at those paths is an empty table. */
         if (n_kept > 0) {
                 f = fmemopen(kept, n_kept, "r");
-                if (!f) {
-                        r = -errno;
-                        goto finish;
-                }
+                if (!f)
+                        return -errno;
         }
-        r = parse_stream(f, "mountinfo", TAKE_PTR(parent_ids), n_lines, ret);
-
-finish:
-        for (size_t i = 0; i < n_wanted; i++)
-                free(wanted[i]);
-        free(wanted);
-        return r;
+        return parse_stream(f, "mountinfo", ret);
 }
 
-static AutofsMode parse_mode(const char *options) {
-        char *v;
-        size_t n;
-
-        if (!options)
-                return AUTOFS_MODE_UNKNOWN;
-        if (mnt_optstr_get_option(options, "direct", &v, &n) == 0)
-                return AUTOFS_MODE_DIRECT;
-        if (mnt_optstr_get_option(options, "offset", &v, &n) == 0)
-                return AUTOFS_MODE_OFFSET;
-        if (mnt_optstr_get_option(options, "indirect", &v, &n) == 0)
-                return AUTOFS_MODE_INDIRECT;
-        return AUTOFS_MODE_UNKNOWN;
-}
-
-static uint64_t parse_pipe_ino(const char *options) {
-        char buf[32], *v, *end;
-        size_t n;
-        unsigned long long ino;
-
-        if (!options || mnt_optstr_get_option(options, "pipe_ino", &v, &n) != 0)
-                return 0;
-        if (n == 0 || n >= sizeof buf)
-                return 0;
-        memcpy(buf, v, n);
-        buf[n] = '\0';
-        errno = 0;
-        ino = strtoull(buf, &end, 10);
-        return errno == 0 && *end == '\0' ? ino : 0;
-}
-
-void autofs_options_parse(const char *options, AutofsMode *ret_mode, uint64_t *ret_pipe_ino) {
-        *ret_mode = parse_mode(options);
-        *ret_pipe_ino = parse_pipe_ino(options);
-}
-
-static void identity_of(struct libmnt_fs *fs, FsIdentity *ret) {
-        ret->dev = mnt_fs_get_devno(fs);
-        snprintf(ret->root, sizeof ret->root, "%s", mnt_fs_get_root(fs) ?: "/");
-}
-
-/* Collects the mounts whose target is where into at[], in table order. */
-static int mounts_at(struct libmnt_table *t, const char *where, struct libmnt_fs **at, size_t max,
-                     size_t *ret_n) {
+int mount_table_find_at(struct libmnt_table *t, const char *where, struct libmnt_fs **at,
+                        size_t max, size_t *ret_n) {
         const MountIndex *x = mnt_table_get_userdata(t);
         size_t n = 0;
 
@@ -397,145 +322,5 @@ static int mounts_at(struct libmnt_table *t, const char *where, struct libmnt_fs
                 }
         }
         *ret_n = n;
-        return 0;
-}
-
-/* Whether any mount has the mount with this ID as its parent. */
-static int has_children(struct libmnt_table *t, int id) {
-        const MountIndex *x = mnt_table_get_userdata(t);
-        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
-        struct libmnt_fs *fs;
-
-        if (x)
-                return bsearch(&id, x->parent_ids, x->n_parent_ids, sizeof id, cmp_int) != NULL;
-        it = mnt_new_iter(MNT_ITER_FORWARD);
-        if (!it)
-                return -ENOMEM;
-        while (mnt_table_next_fs(t, it, &fs) == 0)
-                if (mnt_fs_get_parent_id(fs) == id)
-                        return true;
-        return false;
-}
-
-int mount_table_autofs_stack(struct libmnt_table *t, const char *where, AutofsStack *ret) {
-        struct libmnt_fs *at[MAX_MOUNTS_AT_ONE_PATH], *chain[MAX_MOUNTS_AT_ONE_PATH];
-        AutofsStack s = {};
-        size_t n = 0, len = 0;
-        int autofs_pos = -1, r;
-
-        r = mounts_at(t, where, at, ELEMENTSOF(at), &n);
-        if (r < 0)
-                return r;
-        if (n == 0)
-                return -ENOENT;
-
-        /* The bottom of the stack is the one mount whose parent is not at this path. */
-        for (size_t i = 0; i < n; i++) {
-                bool parent_here = false;
-
-                for (size_t j = 0; j < n; j++)
-                        if (mnt_fs_get_parent_id(at[i]) == mnt_fs_get_id(at[j]) && i != j)
-                                parent_here = true;
-                if (!parent_here) {
-                        if (len > 0)
-                                return -ENOTUNIQ;
-                        chain[len++] = at[i];
-                }
-        }
-        if (len == 0)
-                return -ENOTUNIQ;
-
-        /* Follow children upwards; a fork in the chain means a shape we do not touch. */
-        while (len < n) {
-                struct libmnt_fs *next = NULL;
-
-                for (size_t j = 0; j < n; j++)
-                        if (mnt_fs_get_parent_id(at[j]) == mnt_fs_get_id(chain[len - 1])) {
-                                if (next)
-                                        return -ENOTUNIQ;
-                                next = at[j];
-                        }
-                if (!next)
-                        return -ENOTUNIQ;
-                chain[len++] = next;
-        }
-
-        for (size_t i = 0; i < len; i++)
-                if (streq_ptr(mnt_fs_get_fstype(chain[i]), "autofs"))
-                        autofs_pos = (int) i;
-
-        s.n_mounts = (unsigned) len;
-        identity_of(chain[len - 1], &s.visible);
-
-        if (autofs_pos >= 0) {
-                struct libmnt_fs *a = chain[autofs_pos];
-                const char *options = mnt_fs_get_fs_options(a);
-
-                s.has_autofs = true;
-                s.autofs_id = mnt_fs_get_id(a);
-                s.autofs_dev = mnt_fs_get_devno(a);
-                s.pipe_ino = parse_pipe_ino(options);
-                s.mode = parse_mode(options);
-                s.n_on_top = (unsigned) (len - 1 - (size_t) autofs_pos);
-        }
-
-        if (s.n_on_top > 0) {
-                struct libmnt_fs *top = chain[len - 1];
-
-                identity_of(top, &s.top);
-                snprintf(s.top_fstype, sizeof s.top_fstype, "%s", mnt_fs_get_fstype(top) ?: "?");
-                r = has_children(t, mnt_fs_get_id(top));
-                if (r < 0)
-                        return r;
-                s.top_has_submounts = r > 0;
-        }
-
-        *ret = s;
-        return 0;
-}
-
-int mount_table_children_of(struct libmnt_table *t, const char *dir, char ***ret) {
-        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
-        _cleanup_strv_free_ char **l = NULL;
-        struct libmnt_fs *fs;
-        size_t n = 0;
-
-        it = mnt_new_iter(MNT_ITER_FORWARD);
-        if (!it)
-                return -ENOMEM;
-
-        while (mnt_table_next_fs(t, it, &fs) == 0) {
-                const char *target = mnt_fs_get_target(fs), *rest;
-                char **nl;
-
-                if (!target)
-                        continue;
-                rest = path_startswith(target, dir);
-                if (!rest || *rest == '\0' || strchr(rest, '/'))
-                        continue;
-                /* The same name twice (stacked mounts) is listed once. */
-                bool seen = false;
-                for (size_t i = 0; i < n; i++)
-                        if (strcmp(l[i], rest) == 0)
-                                seen = true;
-                if (seen)
-                        continue;
-
-                nl = realloc(l, (n + 2) * sizeof(char *));
-                if (!nl)
-                        return -ENOMEM;
-                l = nl;
-                l[n] = strdup(rest);
-                if (!l[n])
-                        return -ENOMEM;
-                l[++n] = NULL;
-        }
-
-        if (!l) {
-                l = calloc(1, sizeof(char *));
-                if (!l)
-                        return -ENOMEM;
-        }
-        *ret = TAKE_PTR(l);
         return 0;
 }

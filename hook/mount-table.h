@@ -8,50 +8,16 @@
 #include <libmount.h>
 
 #include "macro.h"
+#include "mount-stack.h"
+
+/* The mount table as libmount parses it, with an index by target path hung off it, so that the
+ * questions of mount-stack.h cost a binary search each. */
 
 /* Frees a table made by mount_table_read() or mount_table_parse_string(), with its index. */
 void mount_table_free(struct libmnt_table *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mount_table_free);
 #define _cleanup_mnt_table_ _cleanup_(mount_table_freep)
-
-typedef enum AutofsMode {
-        AUTOFS_MODE_UNKNOWN,
-        AUTOFS_MODE_DIRECT,
-        AUTOFS_MODE_INDIRECT,
-        AUTOFS_MODE_OFFSET,
-} AutofsMode;
-
-const char *autofs_mode_to_string(AutofsMode m);
-
-/* A filesystem as a mount shows it: which superblock, and which directory of it is the root of
- * this mount (bind mounts of subdirectories share a superblock). */
-typedef struct FsIdentity {
-        dev_t dev;
-        char root[256];
-} FsIdentity;
-
-bool fs_identity_equal(const FsIdentity *a, const FsIdentity *b);
-
-/* What is mounted at one path: the topmost autofs there and what is stacked on it. */
-typedef struct AutofsStack {
-        bool has_autofs;
-        int autofs_id;
-        dev_t autofs_dev;
-        uint64_t pipe_ino;
-        AutofsMode mode;
-
-        unsigned n_on_top;      /* mounts stacked on the autofs at the same path */
-        FsIdentity top;         /* the topmost of them, when n_on_top > 0 */
-        char top_fstype[64];
-        bool top_has_submounts; /* mounts below the top's path, carried along by a recursive clone */
-
-        unsigned n_mounts;      /* all mounts at this path */
-        FsIdentity visible;     /* the topmost mount at this path, whatever it is */
-} AutofsStack;
-
-/* The mode and pipe inode of an autofs from its superblock options ("fd=5,...,direct,pipe_ino=9").
- * AUTOFS_MODE_UNKNOWN and 0 for what is not there. */
-void autofs_options_parse(const char *options, AutofsMode *ret_mode, uint64_t *ret_pipe_ino);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);
 
 /* Parses the mount table from an open mountinfo file, read again from its start: the worker's
  * own mountinfo, opened after it joined the container's mount namespace and root (the
@@ -59,19 +25,16 @@ void autofs_options_parse(const char *options, AutofsMode *ret_mode, uint64_t *r
  * root. */
 int mount_table_read(int mountinfo_fd, struct libmnt_table **ret);
 
-/* Like mount_table_read(), but only the mounts at the given paths go through the parser (plus,
- * for top_has_submounts, the parent of every mount): the table then answers for those paths
- * alone, for a fraction of the cost of parsing thousands of unrelated mounts. */
+/* Like mount_table_read(), but only the mounts at the given paths go through the parser: the
+ * table then answers for those paths alone, for a fraction of the cost of parsing thousands of
+ * unrelated mounts. */
 int mount_table_read_at(int mountinfo_fd, char *const *paths, size_t n_paths,
                         struct libmnt_table **ret);
 
 /* Parses a mountinfo text; used by the above and by unit tests. */
 int mount_table_parse_string(const char *text, struct libmnt_table **ret);
 
-/* Describes the mounts at where: a binary search in the index of a table made by the functions
- * above (a pass over any other table). -ENOENT if nothing is mounted there; -ENOTUNIQ if the mounts
- * at where do not form a single stack (so moving things around could lose track of one). */
-int mount_table_autofs_stack(struct libmnt_table *t, const char *where, AutofsStack *ret);
-
-/* Mount targets directly below dir (one level), e.g. the entries of our stash directory. */
-int mount_table_children_of(struct libmnt_table *t, const char *dir, char ***ret);
+/* The mounts whose target is where, in table order, into at[] (at most max: -E2BIG beyond). A
+ * binary search in the index of a table made by the functions above, a pass over any other. */
+int mount_table_find_at(struct libmnt_table *t, const char *where, struct libmnt_fs **at,
+                        size_t max, size_t *ret_n);

@@ -9,60 +9,28 @@
 
 #include "time-util.h"
 
+#define SYSTEMD_SERVICE     "org.freedesktop.systemd1"
+#define SYSTEMD_PATH        "/org/freedesktop/systemd1"
+#define SYSTEMD_MANAGER     "org.freedesktop.systemd1.Manager"
 
-
-typedef struct AutomountUnitInfo {
-        char *name;
-        char *object_path;
-        char *active_state;
-} AutomountUnitInfo;
-
-void automount_unit_info_free_array(AutomountUnitInfo *a, size_t n);
-
-/* A restart of one unit, as queued and as it ended. */
-typedef struct RestartJob {
-        const char *unit;
-        char *job_path;         /* set when systemd accepted the job */
-        char *result;           /* JobRemoved's result: "done", "failed", "timeout", ... */
-        char *error;            /* the method error, when systemd refused the job */
-        bool finished;
-        bool cancel_sent;       /* unfinished at the deadline: we asked systemd to cancel it */
-} RestartJob;
-
-void restart_job_done(RestartJob *j);
-
-/* A job that neither ended nor was cancelled (or whose RestartUnit call was never answered)
- * may still run later, and detach whatever is at Where then. */
-bool restart_job_may_still_run(const RestartJob *j);
+/* The connection to a container's systemd, which is an untrusted peer: every wait on it is
+ * bounded by the run's deadline, and nothing it sends piles up while we wait. The questions
+ * asked over it are in systemd-units.h. */
 
 /* Connects to systemd's private socket of the mount namespace we are in, from the PID namespace
  * pidns_fd (see pidns-connect.h), and checks that the peer is expected_pid (in our PID
  * namespace), so that no other process in the container can pose as its systemd. */
 int systemd_bus_open(int pidns_fd, pid_t expected_pid, usec_t deadline, sd_bus **ret);
 
-/* Every loaded *.automount unit, whatever its state. */
-int systemd_list_automounts(sd_bus *bus, usec_t deadline, AutomountUnitInfo **ret, size_t *ret_n);
+/* Sets sd-bus's method call timeout to what is left until deadline; -ETIMEDOUT if nothing is. */
+int bus_set_call_timeout(sd_bus *bus, usec_t deadline);
 
-/* One string property of one unit, as asked and as answered. */
-typedef struct PropertyQuery {
-        const char *object_path;
-        char *value;            /* the answer, when there is one */
-        int error;              /* why there is none: a negative errno */
-        bool done;
-} PropertyQuery;
+/* Runs the bus until done() says so or the deadline passes. Every message is dispatched as it
+ * arrives: nothing a flooding peer sends piles up in sd-bus's queues while we wait. */
+int bus_run_until(sd_bus *bus, usec_t deadline, bool (*done)(void *userdata), void *userdata);
 
-void property_query_done(PropertyQuery *q);
-
-/* Reads one string property of many units: every call goes out at once and the answers are
- * collected as they come, so N units cost one round trip, not N. Each query gets its value or
- * its error; returns negative only when the bus failed or the deadline passed. */
-int systemd_get_units_property(sd_bus *bus, PropertyQuery *queries, size_t n, const char *interface,
-                               const char *property, usec_t deadline);
-
-/* Resets each unit's failure state and start rate limit, queues all restarts, then waits for
- * all of them until deadline: N units cost one round trip, not N. Jobs still queued then are
- * cancelled (Job.Cancel), waiting for systemd's answer until cancel_deadline, so that no
- * restart of ours runs after we gave up on it. Returns -ETIMEDOUT if jobs were unfinished at
- * the deadline. */
-int systemd_restart_units(sd_bus *bus, RestartJob *jobs, size_t n, usec_t deadline,
-                          usec_t cancel_deadline);
+/* sd_bus_call() with the run's deadline, but without its queueing: sd_bus_call() keeps every
+ * other message that arrives meanwhile (sd-bus allows hundreds of thousands), which a container's
+ * systemd can fill with large signals. A method error is copied to error. */
+int bus_call_bounded(sd_bus *bus, sd_bus_message *call, usec_t deadline, sd_bus_error *error,
+                     sd_bus_message **ret_reply);

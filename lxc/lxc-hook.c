@@ -32,14 +32,14 @@ static int set_container_name(RepairOptions *o, const char *name) {
         return o->container_name ? 0 : log_oom();
 }
 
-typedef struct RestoreWorker {
+typedef struct RestoreWatcher {
         const RepairOptions *options;
         LxcRestoreTracker tracker;
         int monitor_pidfd;
-} RestoreWorker;
+} RestoreWatcher;
 
 /* One look at the monitor's children, fed to the tracker. */
-static int watch_once(RestoreWorker *w, LxcRestoreStep *ret_step, pid_t *ret_init) {
+static int watch_once(RestoreWatcher *w, LxcRestoreStep *ret_step, pid_t *ret_init) {
         _cleanup_free_ pid_t *pids = NULL;
         _cleanup_free_ LxcProcess *procs = NULL;
         size_t n = 0, k = 0;
@@ -66,8 +66,8 @@ static int watch_once(RestoreWorker *w, LxcRestoreStep *ret_step, pid_t *ret_ini
         return 0;
 }
 
-static int restore_worker(void *userdata) {
-        RestoreWorker *w = userdata;
+static int restore_watcher(void *userdata) {
+        RestoreWatcher *w = userdata;
         usec_t deadline = now_usec(CLOCK_MONOTONIC) + LXC_RESTORE_WAIT_SEC * USEC_PER_SEC;
         _cleanup_close_ int criu_pidfd = -EBADF;
         pid_t monitor = w->tracker.monitor.pid, init = 0;
@@ -139,9 +139,9 @@ static int restore_worker(void *userdata) {
 static ExitStatus pre_start(const LxcHook *h, const RepairOptions *o, const char *log_file) {
         _cleanup_close_ int pidfd = -EBADF, proc_fd = -EBADF;
         char exe[4096], cmdline[4096];
-        RestoreWorker w = { .options = o };
+        RestoreWatcher w = { .options = o };
         const char *reason;
-        pid_t parent = getppid(), worker;
+        pid_t parent = getppid(), watcher;
         int n, r;
 
         /* LXC waits for its hooks, so our parent is alive and is the process that runs (or
@@ -176,17 +176,17 @@ static ExitStatus pre_start(const LxcHook *h, const RepairOptions *o, const char
         }
         w.monitor_pidfd = pidfd;
 
-        r = detach_worker(restore_worker, &w, (const int[]) { pidfd }, 1, log_file, &worker);
+        r = detach_process(restore_watcher, &w, (const int[]) { pidfd }, 1, log_file, &watcher);
         if (r < 0) {
-                log_error_errno(r, "Failed to start the worker that waits for the restore: %m");
+                log_error_errno(r, "Failed to start the watcher that waits for the restore: %m");
                 return EXIT_STATUS_UNITS_FAILED;
         }
         if (w.tracker.kind == LXC_START_RESTORE)
-                log_info("Restore (%s): worker %d repairs the automounts once CRIU has resumed the container.",
-                         reason, (int) worker);
+                log_info("Restore (%s): watcher %d repairs the automounts once CRIU has resumed the container.",
+                         reason, (int) watcher);
         else
-                log_info("Start or restore? Not known yet (%s): worker %d repairs the automounts if CRIU restores the container.",
-                         reason, (int) worker);
+                log_info("Start or restore? Not known yet (%s): watcher %d repairs the automounts if CRIU restores the container.",
+                         reason, (int) watcher);
         return EXIT_STATUS_OK;
 }
 

@@ -4,12 +4,12 @@
 #include "exit-status.h"
 #include "options.h"
 
-/* How long a worker left by the pre-start hook waits for CRIU to finish restoring the
+/* How long the watcher left by the pre-start hook waits for CRIU to finish restoring the
  * container before it gives up: restoring a large memory image can take minutes. */
 #define LXC_RESTORE_WAIT_SEC 600
 
 /* Runs as an LXC hook (lxc.hook.version 0: NAME SECTION TYPE in args; 1: LXC_* in envp).
- * pre-start during a restore leaves a detached worker that repairs the container once CRIU has
+ * pre-start during a restore leaves a detached process, the watcher, that repairs the container once CRIU has
  * resumed it, logging to the journal and, if log_file is set, to that file. Every other hook
  * type, and pre-start of a normal start, does nothing. o->container_name is set from LXC_NAME. */
 ExitStatus lxc_hook_run(int n_args, char **args, char **envp, RepairOptions *o, const char *log_file);

@@ -42,13 +42,13 @@ static void help(void) {
                "and puts everything back. Runs nothing inside the container.\n"
                "\n"
                "As lxc.hook.pre-start it does nothing on a normal start; during lxc-checkpoint -r\n"
-               "it returns at once and leaves a worker that repairs once CRIU has resumed the\n"
+               "it returns at once and leaves a watcher that repairs once CRIU has resumed the\n"
                "container.\n"
                "\n"
                "      --pid=PID         repair the container whose init has host PID PID\n"
                "      --name=NAME       repair the running LXC container NAME\n"
                "      --lxcpath=DIR     with --name: the container's lxcpath (default: any)\n"
-               "      --log-file=FILE   hook mode: the worker also appends its log to FILE\n"
+               "      --log-file=FILE   hook mode: the watcher also appends its log to FILE\n"
                CLI_COMMON_HELP
                "\n"
                CLI_EXIT_STATUS_HELP
@@ -78,7 +78,7 @@ int main(int argc, char **argv) {
                         break;
                 case ARG_LOG_FILE:
                         if (optarg[0] != '/') {
-                                log_error("--log-file needs an absolute path: the worker runs in /.");
+                                log_error("--log-file needs an absolute path: the watcher runs in /.");
                                 return EXIT_STATUS_USAGE;
                         }
                         log_file = optarg;

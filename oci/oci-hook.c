@@ -18,7 +18,7 @@
 #include "restore-detect.h"
 #include "restore-wait.h"
 
-/* --log-file for the hook and its worker; a file that cannot be opened is not worth failing a
+/* --log-file for the hook and its watcher; a file that cannot be opened is not worth failing a
  * container start over: the journal still has everything. */
 static const char *open_log_file(const char *path) {
         int r;
@@ -52,8 +52,8 @@ static void probe_done(Probe *p) {
 }
 
 /* Pins the process and takes the first look at it, now because only now is it still CRIU's:
- * what it runs (criu, or the loader that runs criu) is what the worker later waits to change.
- * The host is refused here, before any worker exists. */
+ * what it runs (criu, or the loader that runs criu) is what the watcher later waits to change.
+ * The host is refused here, before any watcher exists. */
 static int probe_restoring(void *userdata) {
         Probe *p = userdata;
         int r;
@@ -74,7 +74,7 @@ typedef struct DeferredRepair {
         usec_t wait;
 } DeferredRepair;
 
-/* Runs in the detached worker, after the hook has returned and the runtime went on with the
+/* Runs in the watcher, the detached process left by the hook, after the hook has returned and the runtime went on with the
  * restore. */
 static int deferred_repair(void *userdata) {
         const DeferredRepair *d = userdata;
@@ -106,7 +106,7 @@ static ExitStatus defer_repair(Probe *p, bool exe_final, const OciHookOptions *h
                                const char *log_file, const RepairOptions *o) {
         DeferredRepair d = { .container = &p->container, .watch = &p->watch, .options = o,
                              .wait = h->restore_wait };
-        pid_t worker = 0;
+        pid_t watcher = 0;
         int r;
 
         if (p->container.pidfd < 0) {
@@ -124,17 +124,17 @@ static ExitStatus defer_repair(Probe *p, bool exe_final, const OciHookOptions *h
         }
         p->watch.exe_final = exe_final;
 
-        /* The worker keeps only the pin: the process it waits for can never be confused with a
+        /* The watcher keeps only the pin: the process it waits for can never be confused with a
          * later one that got the same PID, and its /proc directory is opened again from it. */
         container_unload(&p->container);
-        r = detach_worker(deferred_repair, &d, (const int[]) { p->container.pidfd }, 1, log_file,
-                          &worker);
+        r = detach_process(deferred_repair, &d, (const int[]) { p->container.pidfd }, 1, log_file,
+                           &watcher);
         if (r < 0) {
-                log_error_errno(r, "Cannot start the repair worker: %m");
+                log_error_errno(r, "Cannot start the watcher that repairs after the restore: %m");
                 return EXIT_STATUS_UNITS_FAILED;
         }
-        log_info("Restore of process %d under way; worker %d repairs the automounts once CRIU has resumed it.",
-                  (int) p->pid, (int) worker);
+        log_info("Restore of process %d under way; watcher %d repairs the automounts once CRIU has resumed it.",
+                  (int) p->pid, (int) watcher);
         return EXIT_STATUS_OK;
 }
 

@@ -135,7 +135,7 @@ HookDecision restore_decide(OciStage stage, OciStatus status, RestoreMark mark, 
                         d.action = HOOK_ACTION_DISABLED;
                         break;
                 }
-                /* The user's word needs no confirmation: the worker waits for the process to
+                /* The user's word needs no confirmation: the watcher waits for the process to
                  * run its own program, whichever way it gets there. */
                 if (mark == RESTORE_MARK_YES) {
                         d.action = HOOK_ACTION_DEFER_REPAIR;

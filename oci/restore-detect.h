@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Decides what one hook invocation does: nothing (a normal start), hand the repair to a worker
+/* Decides what one hook invocation does: nothing (a normal start), hand the repair to a watcher
  * that waits for CRIU to finish (a restore seen at createRuntime/prestart), or repair at once
  * (poststart of a container the user marked as restored). Pure logic: the one fact that needs
  * the system, whether the process is being restored, is asked through a callback, and only when
@@ -62,7 +62,7 @@ typedef enum HookAction {
                                          * the process, or that cannot be told */
         HOOK_ACTION_GONE,               /* the process is gone */
         HOOK_ACTION_UNSUPPORTED_STAGE,  /* a stage this hook has nothing to do in */
-        HOOK_ACTION_DEFER_REPAIR,       /* restore under way: a detached worker waits, then repairs */
+        HOOK_ACTION_DEFER_REPAIR,       /* restore under way: a watcher waits, then repairs */
         HOOK_ACTION_REPAIR_NOW,         /* poststart of a container marked as restored */
 } HookAction;
 

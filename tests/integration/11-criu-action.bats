@@ -30,8 +30,8 @@ teardown() {
         files_intact "$NAME"
         no_leftovers_in "$CT_PID"
 
-        # The worker started at pre-resume repaired, once; runc has CRIU run each action twice,
-        # and both post-resume runs print its lines and find the repair done.
+        # The early repairer started at pre-resume repaired, once; runc has CRIU run each action
+        # twice, and both post-resume runs print its lines and find the repair done.
         log=$RIG_IMAGES/$NAME/restore.log
         run grep -c '9 automount unit(s): 9 repaired, 0 failed, 0 not touched.' "$log"
         assert_output 1

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # oci-autofs-restore as an OCI hook (issue 4), with real runc, real podman and the rig's real
-# CRIU: the hook tells a restore from a normal start, leaves a detached worker that repairs once
+# CRIU: the hook tells a restore from a normal start, leaves a detached watcher that repairs once
 # CRIU has resumed the container, and refuses bad input with one line and exit status 2.
 # Containers and images are named arh-oci-*.
 
@@ -24,7 +24,7 @@ unit_of() {
 
 @test "runc, hook in config.json, no CRIU config: repaired within 1 s of restore, files kept" {
         oci_require criu
-        local name log elapsed worker
+        local name log elapsed watcher
         name=$(oci_name)
         log=$BATS_TEST_TMPDIR/hook.log
         oci_runc_start "$name" "createRuntime --stage=createRuntime,--log-file=$log"
@@ -37,7 +37,7 @@ unit_of() {
         checkpoint_runc "$name"
         oci_runc_restore "$name"
 
-        # Wait for the worker's summary before touching the mounts: an access made before the
+        # Wait for the watcher's summary before touching the mounts: an access made before the
         # repair would stay blocked on the old autofs for good.
         oci_wait_for_log "$log" "^oci-autofs-restore: $name: [0-9]+ automount unit\(s\): " \
                 "$OCI_REPAIR_BUDGET_MS" || {
@@ -54,14 +54,14 @@ unit_of() {
         ((elapsed < OCI_ANSWER_BUDGET_MS)) || fail "took $elapsed ms"
 
         run oci_log "$log"
-        assert_line --regexp "^oci-autofs-restore: $name: Restore of process $CT_PID under way; worker [0-9]+ repairs the automounts once CRIU has resumed it\.$"
+        assert_line --regexp "^oci-autofs-restore: $name: Restore of process $CT_PID under way; watcher [0-9]+ repairs the automounts once CRIU has resumed it\.$"
         assert_line "oci-autofs-restore: $name: 9 automount unit(s): 9 repaired, 0 failed, 0 not touched."
         for where in "${OCI_WITH_FILES[@]}"; do
                 assert_line --regexp "^oci-autofs-restore: $name: $(unit_of "$where") \($where\): repaired: .*tmpfs .* set aside and put back\.$"
         done
-        # The worker is done and gone.
-        worker=$(oci_worker_pid "$log")
-        oci_wait_gone "$worker" 2000 || fail "worker $worker is still running"
+        # The watcher is done and gone.
+        watcher=$(oci_watcher_pid "$log")
+        oci_wait_gone "$watcher" 2000 || fail "watcher $watcher is still running"
         automounts_beneath_answer "$CT_PID" "${OCI_WITH_FILES[@]}" || fail "an autofs beneath a tmpfs does not answer"
 }
 
@@ -103,14 +103,14 @@ unit_of() {
         ((elapsed < OCI_ANSWER_BUDGET_MS)) || fail "took $elapsed ms"
 
         run oci_log "$log"
-        assert_line --regexp "^oci-autofs-restore: $id: Restore of process $CT_PID under way; worker [0-9]+ "
+        assert_line --regexp "^oci-autofs-restore: $id: Restore of process $CT_PID under way; watcher [0-9]+ "
         assert_line "oci-autofs-restore: $id: 9 automount unit(s): 8 repaired, 0 failed, 1 not touched."
         automounts_beneath_answer "$CT_PID" "${OCI_WITH_FILES[@]}" || fail "an autofs beneath a tmpfs does not answer"
 }
 
 @test "runc, hook and CRIU action script both configured: each unit repaired once, no error" {
         oci_require criu
-        local name log conf worker where lines n
+        local name log conf watcher where lines n
         name=$(oci_name)
         log=$BATS_TEST_TMPDIR/hook.log
         conf=$BATS_TEST_TMPDIR/criu.conf
@@ -121,12 +121,12 @@ unit_of() {
         checkpoint_runc "$name"
         oci_runc_restore "$name"
 
-        worker=$(oci_worker_pid "$log")
-        [[ -n $worker ]] || fail "the hook started no worker: $(cat "$log")"
-        oci_wait_gone "$worker" 10000 || fail "worker $worker did not finish"
+        watcher=$(oci_watcher_pid "$log")
+        [[ -n $watcher ]] || fail "the hook started no watcher: $(cat "$log")"
+        oci_wait_gone "$watcher" 10000 || fail "watcher $watcher did not finish"
 
         # CRIU ran the action script (twice per action under runc); its lines are in CRIU's
-        # log. Together with the worker's, every unit was repaired exactly once.
+        # log. Together with the watcher's, every unit was repaired exactly once.
         lines=$( (oci_log "$log"; cat "$RIG_IMAGES/$name/restore.log") | grep '^oci-autofs-restore: ')
         echo "$lines"
         for where in "${OCI_AUTOMOUNTS[@]}"; do
@@ -142,7 +142,8 @@ unit_of() {
         automounts_beneath_answer "$CT_PID" "${OCI_WITH_FILES[@]}" || fail "an autofs beneath a tmpfs does not answer"
 }
 
-# PIDs of the processes running this build's hook binary (the hook itself, or its worker).
+# PIDs of the processes running this build's hook binary (the hook itself, its watcher, or the
+# watcher's worker).
 hook_processes() {
         local exe p
         for p in /proc/[0-9]*; do
@@ -164,7 +165,7 @@ units_restarted() {
 
 @test "runc, hook args [\"oci-autofs-restore\", \"createRuntime\"] as oci-umount takes them: the container starts, and a real restore is repaired" {
         oci_require criu
-        local name worker deadline
+        local name watcher deadline
         name=$(oci_name)
         oci_runc_start "$name" "createRuntime createRuntime"
         run jq -c '.hooks.createRuntime' "$OCI_BUNDLE/config.json"
@@ -177,7 +178,7 @@ units_restarted() {
         oci_write_files runc exec "$name"
         checkpoint_runc "$name"
         oci_runc_restore "$name"
-        # The hook ran at createRuntime during the restore and left a worker, which logs only to
+        # The hook ran at createRuntime during the restore and left a watcher, which logs only to
         # the journal here: wait until systemd reports every unit restarted (asking systemd
         # touches no mount point; an access made before the repair would stay blocked), then
         # until no process runs the hook any more.
@@ -189,8 +190,8 @@ units_restarted() {
                 }
                 sleep 0.05
         done
-        for worker in $(hook_processes); do
-                oci_wait_gone "$worker" 5000 || fail "worker $worker did not finish"
+        for watcher in $(hook_processes); do
+                oci_wait_gone "$watcher" 5000 || fail "watcher $watcher did not finish"
         done
         echo "# runc restore returned -> every unit restarted: $(($(oci_now_ms) - OCI_RESTORED_MS)) ms" >&3
         oci_all_answer "$CT_PID" "${OCI_AUTOMOUNTS[@]}" || fail "an automount does not answer"
@@ -299,28 +300,28 @@ units_restarted() {
         automounts_beneath_answer "$CT_PID" "${OCI_WITH_FILES[@]}" || fail "an autofs beneath a tmpfs does not answer"
 }
 
-@test "the detached worker: the hook returns at once; the worker gives up at its deadline, or ends when the process dies" {
+@test "the detached watcher: the hook returns at once; the watcher gives up at its deadline, or ends when the process dies" {
         [[ -x $OCI_HOOK_BIN ]] || rig_unavailable "$OCI_HOOK_BIN not built (make)"
-        local log sleeper state start end worker fds out
+        local log sleeper state start end watcher fds out
         log=$BATS_TEST_TMPDIR/hook.log
         # A process that is never restored: it never changes what it runs. In a mount namespace
-        # of its own, since the hook refuses the host's before any worker exists.
+        # of its own, since the hook refuses the host's before any watcher exists.
         unshare -m --propagation private sleep 60 >/dev/null 2>&1 3>&- &
         sleeper=$!
-        state=$(oci_state arh-oci-worker creating "$sleeper" '{"org.autofs-restore-hook.restore":"true"}')
+        state=$(oci_state arh-oci-watcher creating "$sleeper" '{"org.autofs-restore-hook.restore":"true"}')
 
-        # $(...) returns only once every copy of its pipe is closed: the worker keeps none.
+        # $(...) returns only once every copy of its pipe is closed: the watcher keeps none.
         start=$(oci_now_ms)
         out=$("$OCI_HOOK_BIN" --stage=createRuntime --wait-timeout=2 --log-file="$log" <<<"$state" 2>&1)
         end=$(oci_now_ms)
         echo "$out"
         ((end - start < 1000)) || fail "the hook took $((end - start)) ms"
-        worker=$(oci_worker_pid "$log")
-        [[ -n $worker && -e /proc/$worker ]] || fail "no worker: $(cat "$log")"
+        watcher=$(oci_watcher_pid "$log")
+        [[ -n $watcher && -e /proc/$watcher ]] || fail "no watcher: $(cat "$log")"
         # Its own session; stdio on /dev/null, the log file, and the pidfd of the process it waits
         # for: nothing of the runtime's.
-        [[ $(ps -o sid= -p "$worker") != $(ps -o sid= -p $$) ]] || fail "worker in our session"
-        fds=$(find "/proc/$worker/fd" -mindepth 1 -printf '%f -> %l\n' | sort -n)
+        [[ $(ps -o sid= -p "$watcher") != $(ps -o sid= -p $$) ]] || fail "watcher in our session"
+        fds=$(find "/proc/$watcher/fd" -mindepth 1 -printf '%f -> %l\n' | sort -n)
         echo "$fds"
         assert_equal "$(grep -c . <<<"$fds")" 5
         grep -qx "0 -> /dev/null" <<<"$fds" || fail "stdin is not /dev/null"
@@ -329,27 +330,27 @@ units_restarted() {
         grep -q " -> $log\$" <<<"$fds" || fail "the log file is not open"
         grep -q 'anon_inode:\[pidfd\]' <<<"$fds" || fail "no pidfd"
 
-        oci_wait_gone "$worker" 5000 || fail "the worker did not give up"
-        oci_log "$log" | grep -q "arh-oci-worker: The restore of process $sleeper did not complete within 2 s; giving up without repairing." ||
+        oci_wait_gone "$watcher" 5000 || fail "the watcher did not give up"
+        oci_log "$log" | grep -q "arh-oci-watcher: The restore of process $sleeper did not complete within 2 s; giving up without repairing." ||
                 fail "$(cat "$log")"
 
-        # A log file that cannot be opened costs the log, not the repair: the worker runs.
+        # A log file that cannot be opened costs the log, not the repair: the watcher runs.
         out=$("$OCI_HOOK_BIN" --stage=createRuntime --wait-timeout=60 \
                 --log-file="$BATS_TEST_TMPDIR/missing/hook.log" <<<"$state" 2>&1) || fail "the hook failed: $out"
         echo "$out"
-        worker=$(sed -n 's/.* worker \([0-9][0-9]*\) repairs .*/\1/p' <<<"$out")
-        [[ -n $worker ]] || fail "no worker reported"
+        watcher=$(sed -n 's/.* watcher \([0-9][0-9]*\) repairs .*/\1/p' <<<"$out")
+        [[ -n $watcher ]] || fail "no watcher reported"
         sleep 0.3
-        [[ -e /proc/$worker ]] || fail "the worker $worker died at once"
-        kill "$worker"
+        [[ -e /proc/$watcher ]] || fail "the watcher $watcher died at once"
+        kill "$watcher"
 
-        # The process dies while the worker waits: the worker ends at once.
+        # The process dies while the watcher waits: the watcher ends at once.
         "$OCI_HOOK_BIN" --stage=createRuntime --wait-timeout=60 --log-file="$log" <<<"$state" 2>/dev/null ||
                 fail "the hook failed"
-        worker=$(oci_worker_pid "$log")
+        watcher=$(oci_watcher_pid "$log")
         kill "$sleeper"
         wait "$sleeper" 2>/dev/null || true
-        oci_wait_gone "$worker" 2000 || fail "the worker outlived the process it waited for"
-        oci_log "$log" | grep -q "arh-oci-worker: Process $sleeper exited before its restore completed; nothing to repair." ||
+        oci_wait_gone "$watcher" 2000 || fail "the watcher outlived the process it waited for"
+        oci_log "$log" | grep -q "arh-oci-watcher: Process $sleeper exited before its restore completed; nothing to repair." ||
                 fail "$(cat "$log")"
 }

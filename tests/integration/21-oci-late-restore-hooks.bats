@@ -3,7 +3,7 @@
 #
 # A runtime that runs its restore hooks once CRIU has restored the tasks reports the status
 # "created" and a process that already runs its restored program, still traced by CRIU. The
-# detached worker must then take the end of the tracing alone as the end of the restore. A real
+# detached watcher must then take the end of the tracing alone as the end of the restore. A real
 # tracer (strace) stands in for CRIU here, and a process in a mount namespace of its own (the
 # hook refuses the host's) for the container's init; it runs no systemd, so the repair that
 # follows finds nothing to do, which shows that the wait ended.
@@ -18,7 +18,7 @@ teardown() {
         return 0
 }
 
-@test "status created and a traced process: the worker repairs as soon as the tracing ends" {
+@test "status created and a traced process: the watcher repairs as soon as the tracing ends" {
         oci_require
         command -v strace >/dev/null || rig_unavailable "strace not installed"
         local log=$BATS_TEST_TMPDIR/hook.log i
@@ -36,14 +36,14 @@ teardown() {
         run "$OCI_HOOK_BIN" createRuntime --log-file="$log" --wait-timeout=20 \
                 < <(oci_state arh-oci-late created "$TRACEE")
         assert_success
-        assert_output --regexp "Restore of process $TRACEE under way; worker [0-9]+ repairs"
+        assert_output --regexp "Restore of process $TRACEE under way; watcher [0-9]+ repairs"
 
         kill -TERM "$TRACER"
         wait "$TRACER" 2>/dev/null || true
         TRACER=
         oci_wait_for_log "$log" "Restore complete after [0-9.]+ s; repairing the automounts of process $TRACEE\.$" 5000 || {
                 cat "$log" >&2
-                fail "the worker did not see the end of the restore"
+                fail "the watcher did not see the end of the restore"
         }
         oci_wait_for_log "$log" "PID 1 of the container \(sleep\) is not systemd; nothing to do\.$" 5000 || {
                 cat "$log" >&2

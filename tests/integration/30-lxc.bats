@@ -57,14 +57,14 @@ restarted_once() {
         boot_write_checkpoint
 
         lxc_restore "$NAME"
-        # The hook returned at once and named its worker; the repair ends when the worker does.
-        worker=$(hook_worker_pid "$NAME")
-        [[ -n $worker ]] || fail "the pre-start hook reported no worker: $(grep -a 'produced output' "$(lxc_dir "$NAME")/lxc.log")"
+        # The hook returned at once and named its watcher; the repair ends when the watcher does.
+        watcher=$(hook_watcher_pid "$NAME")
+        [[ -n $watcher ]] || fail "the pre-start hook reported no watcher: $(grep -a 'produced output' "$(lxc_dir "$NAME")/lxc.log")"
         grep -a "produced output: .*Restore (the hook's parent is lxc-checkpoint)" "$(lxc_dir "$NAME")/lxc.log"
         took=$(hook_duration_ms "$NAME")
         echo "the pre-start hook took $took ms"
         ((took < 1000))
-        wait_process_gone "$worker" 60 || fail "worker $worker still runs after 60 s"
+        wait_process_gone "$watcher" 60 || fail "watcher $watcher still runs after 60 s"
 
         all_automounts_answer "$CT_PID"
         files_intact "$CT_PID"
@@ -98,21 +98,21 @@ restarted_once() {
 @test "hook (version 0) and action script together: repaired once" {
         lxc_require
         lxc_create "$NAME"
-        log=$(lxc_dir "$NAME")/worker.log
+        log=$(lxc_dir "$NAME")/watcher.log
         lxc_config "$NAME" "lxc.hook.version = 0" "lxc.hook.pre-start = $LXC_HOOK --log-file=$log"
         boot_write_checkpoint
-        [[ ! -s $log ]] || fail "the hook left a worker on a normal start: $(cat "$log")"
+        [[ ! -s $log ]] || fail "the hook left a watcher on a normal start: $(cat "$log")"
 
         lxc_restore "$NAME" -A "$LXC_HOOK"
-        worker=$(hook_worker_pid "$NAME")
-        [[ -n $worker ]] || fail "the pre-start hook reported no worker"
-        wait_process_gone "$worker" 60 || fail "worker $worker still runs after 60 s"
+        watcher=$(hook_watcher_pid "$NAME")
+        [[ -n $watcher ]] || fail "the pre-start hook reported no watcher"
+        wait_process_gone "$watcher" 60 || fail "watcher $watcher still runs after 60 s"
 
         # The action script repaired at post-resume, while CRIU waited...
         run grep -a -c "^lxc-autofs-restore: $NAME: srv-a[0-9].automount (/srv/a[0-9]): repaired" \
                 "$(lxc_dir "$NAME")/images/restore.log"
         assert_output 8
-        # ... and the worker, which starts only once CRIU is gone, found nothing left to do.
+        # ... and the watcher, which starts only once CRIU is gone, found nothing left to do.
         run cat "$log"
         echo "$output"
         assert_line --partial "$NAME: The container's init $CT_PID runs, restored by CRIU"
@@ -139,7 +139,7 @@ restarted_once() {
                 echo "$output"
                 assert_line --partial "lxc-autofs-restore: $NAME: Normal start (the hook's parent is already an LXC monitor): nothing to repair."
                 assert_line --partial "lxc-autofs-restore: $NAME: Normal start (init $CT_PID): nothing to repair."
-                refute_output --partial "worker"
+                refute_output --partial "watcher"
                 took=$(hook_duration_ms "$NAME")
                 echo "the hooks took $took ms"
                 ((took < 1000))
@@ -182,7 +182,7 @@ restarted_once() {
 @test "another liblxc caller: a restore is recognised by its CRIU child, a foreground start is left alone" {
         lxc_require
         lxc_create "$NAME"
-        log=$(lxc_dir "$NAME")/worker.log
+        log=$(lxc_dir "$NAME")/watcher.log
         lxc_config "$NAME" "lxc.hook.version = 1" "lxc.hook.pre-start = $LXC_HOOK --log-file=$log"
         # The same LXC tools under other names: what the hook sees of LXD, Incus or a script
         # using liblxc, which it cannot recognise by name.
@@ -191,7 +191,7 @@ restarted_once() {
         cp /usr/bin/lxc-checkpoint "$bin/arh-restorer"
         cp /usr/bin/lxc-start "$bin/arh-starter"
 
-        # A foreground start has no monitor title yet: the worker watches, sees the init
+        # A foreground start has no monitor title yet: the watcher watches, sees the init
         # cloned without CRIU, and leaves.
         lxc_run "$bin/arh-starter" -F -P "$(lxc_path "$NAME")" -n "$NAME" -l DEBUG -o "$(lxc_dir "$NAME")/lxc.log" \
                 </dev/null >"$(lxc_dir "$NAME")/starter.out" 2>&1 3>&- &
@@ -219,9 +219,9 @@ restarted_once() {
         lxc_restore_with "$bin/arh-restorer" "$NAME"
         grep -a "produced output: .*Not known yet (the hook's parent is neither lxc-start nor lxc-checkpoint)" \
                 "$(lxc_dir "$NAME")/lxc.log"
-        worker=$(hook_worker_pid "$NAME")
-        [[ -n $worker ]] || fail "the pre-start hook reported no worker"
-        wait_process_gone "$worker" 60 || fail "worker $worker still runs after 60 s"
+        watcher=$(hook_watcher_pid "$NAME")
+        [[ -n $watcher ]] || fail "the pre-start hook reported no watcher"
+        wait_process_gone "$watcher" 60 || fail "watcher $watcher still runs after 60 s"
         run cat "$log"
         echo "$output"
         assert_line --partial "$NAME: The container's init $CT_PID runs, restored by CRIU"

@@ -31,7 +31,7 @@ teardown() {
         reader_keeps_going "$CT_PID"
         all_answer "$CT_PID"
         files_intact "$NAME"
-        # The repair was done once, by the worker started at pre-resume; the post-resume run
+        # The repair was done once, by the early repairer started at pre-resume; the post-resume run
         # printed its lines and found nothing left to do.
         log=$RIG_IMAGES/$NAME/restore.log
         run grep -c '9 automount unit(s): 9 repaired, 0 failed' "$log"

@@ -259,7 +259,7 @@ automount_stops() {
         done
 }
 
-# Waits until the process PID (a worker left by the pre-start hook) has ended.
+# Waits until the process PID (a watcher left by the pre-start hook) has ended.
 wait_process_gone() {
         local pid=$1 deadline=$((SECONDS + ${2:-60}))
         while kill -0 "$pid" 2>/dev/null; do
@@ -268,9 +268,9 @@ wait_process_gone() {
         done
 }
 
-# The PID of the worker the pre-start hook reported in LXC's log of NAME (the latest one).
-hook_worker_pid() {
-        sed -n 's/.*produced output: .*: worker \([0-9][0-9]*\) .*/\1/p' "$(lxc_dir "$1")/lxc.log" | tail -n 1
+# The PID of the watcher the pre-start hook reported in LXC's log of NAME (the latest one).
+hook_watcher_pid() {
+        sed -n 's/.*produced output: .*: watcher \([0-9][0-9]*\) .*/\1/p' "$(lxc_dir "$1")/lxc.log" | tail -n 1
 }
 
 # How long, in ms, the latest run of our hook took, from LXC's log of NAME: from "Executing

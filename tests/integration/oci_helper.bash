@@ -3,7 +3,7 @@
 #
 # Helpers for the OCI hook's tests (20-oci-hook.bats): runc bundles with the hook in
 # config.json, podman with the shipped hooks.d file, checkpoint/restore with the rig's CRIU,
-# and reading what the hook and its detached worker logged. Load after test_helper.
+# and reading what the hook and its detached watcher logged. Load after test_helper.
 #
 # Every container and image made here is named arh-oci-*; runc containers are registered in
 # RIG_CONTAINERS (removed by rig_teardown), podman ones in OCI_PODMAN_CONTAINERS and
@@ -184,9 +184,9 @@ oci_wait_for_log() {
         return 1
 }
 
-# The PID of the last worker the hook reported in FILE.
-oci_worker_pid() {
-        sed -n 's/.* worker \([0-9][0-9]*\) repairs .*/\1/p' "$1" | tail -n 1
+# The PID of the last watcher the hook reported in FILE.
+oci_watcher_pid() {
+        sed -n 's/.* watcher \([0-9][0-9]*\) repairs .*/\1/p' "$1" | tail -n 1
 }
 
 # oci_wait_gone PID TIMEOUT_MS: the process (not our child) has exited.

@@ -31,11 +31,11 @@ nothing_spins() {
 
 # The lines the hook wrote for the re-armed PSI triggers: systemd's and journald's, each once.
 rearmed_systemd_and_journald() {
-        local lines=$1
-        grep -E "Re-armed the pressure trigger of PID [0-9]+ \(systemd\), fd [0-9]+ \(/proc/pressure/memory\): \"some 200000 2000000\"\." <<<"$lines" ||
-                fail "systemd's trigger was not re-armed: $lines"
-        grep -E "Re-armed the pressure trigger of PID [0-9]+ \(systemd-journal\), fd [0-9]+ \(/proc/pressure/memory\)" <<<"$lines" ||
-                fail "journald's trigger was not re-armed: $lines"
+        local log_lines=$1
+        grep -E "Re-armed the pressure trigger of PID [0-9]+ \(systemd\), fd [0-9]+ \(/proc/pressure/memory\): \"some 200000 2000000\"\." <<<"$log_lines" ||
+                fail "systemd's trigger was not re-armed: $log_lines"
+        grep -E "Re-armed the pressure trigger of PID [0-9]+ \(systemd-journal\), fd [0-9]+ \(/proc/pressure/memory\)" <<<"$log_lines" ||
+                fail "journald's trigger was not re-armed: $log_lines"
 }
 
 @test "trixie, runc with the hook only: triggers re-armed, every automount answers, nothing spins, files kept" {
@@ -116,7 +116,7 @@ rearmed_systemd_and_journald() {
 @test "trixie, lxc-checkpoint -r -A: triggers re-armed, every automount answers, nothing spins, files kept" {
         lxc_require
         use_runtime lxc
-        NAME=${LXC_PREFIX}${BATS_ROOT_PID:-$$}-$BATS_TEST_NUMBER
+        NAME=$(lxc_name)
         lxc_create "$NAME"
         lxc_start "$NAME"
         write_files "$NAME"

@@ -8,14 +8,8 @@
 load test_helper
 load lxc_helper
 
-setup_file() {
-        [[ $(id -u) -eq 0 ]] && lxc_cleanup_stale
-        return 0
-}
-
 setup() {
-        # Unique to this run, so that two runs at once never share a container.
-        NAME=${LXC_PREFIX}${BATS_ROOT_PID:-$$}-$BATS_TEST_NUMBER
+        NAME=$(lxc_name)
         use_runtime lxc
 }
 

@@ -11,14 +11,8 @@ load test_helper
 load lxc_helper
 load criu_conf_helper
 
-setup_file() {
-        [[ $(id -u) -eq 0 ]] && lxc_cleanup_stale
-        return 0
-}
-
 setup() {
-        NAME=${LXC_PREFIX}${BATS_ROOT_PID:-$$}-criu-$BATS_TEST_NUMBER
-        OCI_HOOK=$RIG_TOP/build/oci-autofs-restore
+        NAME=$(lxc_name criu)
         use_runtime lxc
 }
 
@@ -29,7 +23,7 @@ teardown() {
 
 @test "LXC: the snippet via CRIU_CONFIG_FILE for the checkpoint (nothing done), via /etc/criu/default.conf for the restore (repaired)" {
         lxc_require
-        [[ -x $OCI_HOOK ]] || rig_unavailable "$OCI_HOOK not built (make)"
+        [[ -x $OCI_HOOK_BIN ]] || rig_unavailable "$OCI_HOOK_BIN not built (make)"
         local conf images
         conf=$BATS_TEST_TMPDIR/criu.conf
         criu_conf_snippet >"$conf"

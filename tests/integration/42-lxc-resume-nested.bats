@@ -7,14 +7,8 @@ load test_helper
 load lxc_helper
 load nested_helper
 
-setup_file() {
-        [[ $(id -u) -eq 0 ]] && lxc_cleanup_stale
-        return 0
-}
-
 setup() {
-        NAME=${LXC_PREFIX}${BATS_ROOT_PID:-$$}-nest-$BATS_TEST_NUMBER
-        OCI_HOOK=$RIG_TOP/build/oci-autofs-restore
+        NAME=$(lxc_name nest)
         use_runtime lxc
 }
 
@@ -30,7 +24,7 @@ teardown() {
         reader_start "$NAME"
         checkpoint_container "$NAME"
         reader_open_gate "$(lxc_path "$NAME")/$NAME/rootfs"
-        restore_container "$NAME" -A "$OCI_HOOK"
+        restore_container "$NAME" -A "$OCI_HOOK_BIN"
         grep -a '^oci-autofs-restore: ' "$(lxc_dir "$NAME")/images/restore.log" >&3 || true
         reader_keeps_going "$CT_PID"
         all_answer "$CT_PID" || {
@@ -49,7 +43,7 @@ teardown() {
         nested_start_services "$NAME"
         for ((i = 1; i <= 3; i++)); do
                 checkpoint_container "$NAME"
-                restore_container "$NAME" -A "$OCI_HOOK"
+                restore_container "$NAME" -A "$OCI_HOOK_BIN"
                 grep -a '^oci-autofs-restore: ' "$(lxc_dir "$NAME")/images/restore.log" |
                         sed "s/^/round $i: /" >&3 || true
                 all_answer "$CT_PID" || fail "round $i: an automount hangs"

@@ -42,6 +42,12 @@ lxc_run() {
         fi
 }
 
+# lxc_name [WORD]: arh-lxc-<run>-[WORD-]<test number>, unique to this run, so that two runs at
+# once never share a container.
+lxc_name() {
+        printf '%s%s-%s%s\n' "$LXC_PREFIX" "${BATS_ROOT_PID:-$$}" "${1:+$1-}" "$BATS_TEST_NUMBER"
+}
+
 lxc_dir() {
         printf '%s/%s\n' "$LXC_WORK" "$1"
 }

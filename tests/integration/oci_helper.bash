@@ -11,7 +11,6 @@
 # oci_teardown).
 # shellcheck disable=SC2034 # the constants and OCI_* results are read by the .bats file
 
-OCI_HOOK_BIN=$RIG_TOP/build/oci-autofs-restore
 OCI_HOOKS_D_IN=$RIG_TOP/docs/hooks.d/oci-autofs-restore.json.in
 OCI_PREFIX=arh-oci-
 # README's promise: the repair is done within a second of the restore returning.

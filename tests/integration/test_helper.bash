@@ -19,6 +19,7 @@ load /usr/lib/bats/bats-support/load.bash
 load /usr/lib/bats/bats-assert/load.bash
 
 ARH_AUTOFS_BREAK=${ARH_AUTOFS_BREAK:-$RIG_TOP/build/autofs-break}
+OCI_HOOK_BIN=$RIG_TOP/build/oci-autofs-restore
 
 # What this test made, for rig_teardown.
 RIG_CONTAINERS=()
@@ -219,7 +220,7 @@ automounts_never_stopped() {
         local where
         for where in "${AUTOMOUNTS[@]}"; do
                 run ct_exec "$1" systemctl show -P ActiveState,InactiveEnterTimestampMonotonic "$(automount_unit "$where")"
-                assert_output "active"$'\n'"0"
+                assert_output "active"$'\n'"0" || return 1
         done
 }
 

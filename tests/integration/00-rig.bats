@@ -8,11 +8,6 @@
 
 load test_helper
 
-# The automounts of the rig's image: 8 tmpfs under /srv (srv-a8 has an idle timeout) and
-# systemd's own binfmt_misc automount.
-ALL_AUTOMOUNTS=(/srv/a1 /srv/a2 /srv/a3 /srv/a4 /srv/a5 /srv/a6 /srv/a7 /srv/a8
-        /proc/sys/fs/binfmt_misc)
-
 teardown() {
         rig_teardown
 }
@@ -42,18 +37,18 @@ autofs_dev() {
         run runc exec "$name" sh -c 'echo kept > /srv/a1/file && touch /etc/arh-written'
         assert_success
         top_before=$(rig_top_dev "$pid" /srv/a1)
-        for where in "${ALL_AUTOMOUNTS[@]}"; do
+        for where in "${AUTOMOUNTS[@]}"; do
                 dev_before[$where]=$(autofs_dev "$pid" "$where")
                 [[ -n ${dev_before[$where]} ]] || fail "no autofs at $where before the break"
         done
 
         run "$ARH_AUTOFS_BREAK" --pid "$pid"
         assert_success
-        assert_equal "${#lines[@]}" "${#ALL_AUTOMOUNTS[@]}"
+        assert_equal "${#lines[@]}" "${#AUTOMOUNTS[@]}"
 
         # A new superblock everywhere; the tmpfs on top is the same one, files intact; the idle
         # timeout survives like it does through CRIU.
-        for where in "${ALL_AUTOMOUNTS[@]}"; do
+        for where in "${AUTOMOUNTS[@]}"; do
                 line=$(autofs_dev "$pid" "$where")
                 [[ -n $line && $line != "${dev_before[$where]}" ]] ||
                         fail "$where: device ${dev_before[$where]} -> '$line'"
@@ -65,7 +60,7 @@ autofs_dev() {
                 fail "the idle timeout of /srv/a8 was lost"
 
         # Every automount with nothing on top hangs; systemd logs why.
-        automounts_hang "$pid" 2 "${ALL_AUTOMOUNTS[@]:1}"
+        automounts_hang "$pid" 2 "${AUTOMOUNTS[@]:1}"
         run runc exec "$name" journalctl --no-pager -u srv-a2.automount
         assert_output --partial "Automount point already active?"
 
@@ -88,18 +83,18 @@ autofs_dev() {
         pid=$(container_pid "$name")
         run runc exec "$name" sh -c 'echo kept > /srv/a1/file'
         assert_success
-        for where in "${ALL_AUTOMOUNTS[@]}"; do
+        for where in "${AUTOMOUNTS[@]}"; do
                 dev_before[$where]=$(autofs_dev "$pid" "$where")
         done
 
-        checkpoint_restore_runc "$name"
-        pid=$(container_pid "$name")
+        checkpoint_restore_container "$name"
+        pid=$CT_PID
 
         run runc exec "$name" cat /srv/a1/file
         assert_output kept
         # CRIU makes new superblocks; their numbers are whatever is free on the host, so one
         # may, by chance, get its old number back: that automount is then not broken at all.
-        for where in "${ALL_AUTOMOUNTS[@]:1}"; do
+        for where in "${AUTOMOUNTS[@]:1}"; do
                 if [[ $(autofs_dev "$pid" "$where") == "${dev_before[$where]}" ]]; then
                         same+=("$where")
                 else
@@ -175,7 +170,7 @@ autofs_dev() {
         run runc exec "$name" systemctl show -P Result srv-a1.automount
         assert_output resources
 
-        checkpoint_restore_runc "$name"
+        checkpoint_restore_container "$name"
         run runc exec "$name" systemctl is-system-running
         assert_output --regexp '^(running|degraded)$'
 }

@@ -20,7 +20,7 @@ teardown() {
 }
 
 @test "a simulated restore of 9 automounts is repaired, files and filesystems on top kept" {
-        boot "$NAME"
+        start_runc_container "$NAME"
         write_files "$NAME"
         "$REPAIR_BREAK" --pid "$CT_PID"
         tops_before=$(tops_of "$CT_PID")
@@ -41,7 +41,7 @@ teardown() {
 }
 
 @test "a second run for the same restore restarts nothing" {
-        boot "$NAME"
+        start_runc_container "$NAME"
         "$REPAIR_BREAK" --pid "$CT_PID"
         run "$REPAIR_HOOK" --pid "$CT_PID"
         assert_success
@@ -55,7 +55,7 @@ teardown() {
 }
 
 @test "two concurrent runs repair each unit once" {
-        boot "$NAME"
+        start_runc_container "$NAME"
         write_files "$NAME"
         "$REPAIR_BREAK" --pid "$CT_PID"
         "$REPAIR_HOOK" --pid "$CT_PID" >"$BATS_TEST_TMPDIR/one" 2>&1 &
@@ -74,7 +74,7 @@ teardown() {
 }
 
 @test "--dry-run prints the plan and changes nothing" {
-        boot "$NAME"
+        start_runc_container "$NAME"
         write_files "$NAME"
         "$REPAIR_BREAK" --pid "$CT_PID"
         table=$(cat "/proc/$CT_PID/mountinfo")
@@ -90,7 +90,7 @@ teardown() {
 }
 
 @test "--unit and --exclude choose the units" {
-        boot "$NAME"
+        start_runc_container "$NAME"
         "$REPAIR_BREAK" --pid "$CT_PID"
         run "$REPAIR_HOOK" --pid "$CT_PID" --unit 'srv-a*' --exclude 'srv-a[2-8].automount'
         assert_success
@@ -101,7 +101,7 @@ teardown() {
 }
 
 @test "a container with a read-only root is repaired without writing to it" {
-        boot "$NAME" --readonly-root
+        start_runc_container "$NAME" --readonly-root
         run ct_sh "$NAME" "touch /probe"
         assert_failure
         write_files "$NAME"
@@ -115,7 +115,7 @@ teardown() {
 }
 
 @test "a unit whose restart fails keeps its files, the others are repaired" {
-        boot "$NAME"
+        start_runc_container "$NAME"
         write_files "$NAME"
         # The restart's start job depends on a service that fails: systemd stops the
         # automount, which detaches everything at /srv/a1, and then cannot start it.
@@ -136,7 +136,7 @@ teardown() {
 }
 
 @test "a process blocked before the repair is reported by its host PID" {
-        boot "$NAME"
+        start_runc_container "$NAME"
         "$REPAIR_BREAK" --pid "$CT_PID"
         # Blocked on the old autofs: a restart helps only new accesses.
         start_blocked_access "$CT_PID" /srv/a5
@@ -159,7 +159,7 @@ teardown() {
 }
 
 @test "ten restores in a row are each repaired" {
-        boot "$NAME"
+        start_runc_container "$NAME"
         write_files "$NAME"
         start=$SECONDS
         for i in $(seq 10); do
@@ -175,30 +175,10 @@ teardown() {
         automounts_beneath_answer "$CT_PID" "${WITH_FILES[@]}"
 }
 
-# start_hook_stopped_at POINT [HOOK-OPTION...]: runs the test build of the hook until the worker
-# stops itself at POINT; sets HOOK_PID and WORKER_PID.
-start_hook_stopped_at() {
-        local point=$1 i state
-        shift
-        [[ -x $REPAIR_HOOK_FAULT ]] || fail "$REPAIR_HOOK_FAULT not built (make)"
-        AUTOFS_RESTORE_HOOK_STOP_AT=$point "$REPAIR_HOOK_FAULT" --pid "$CT_PID" "$@" \
-                >"$BATS_TEST_TMPDIR/hook.log" 2>&1 &
-        HOOK_PID=$!
-        for ((i = 0; i < 200; i++)); do
-                WORKER_PID=$(rig_child_of "$HOOK_PID") || WORKER_PID=
-                state=
-                [[ -n $WORKER_PID ]] && state=$(rig_proc_state "$WORKER_PID")
-                [[ $state == T* ]] && break
-                sleep 0.05
-        done
-        [[ $state == T* ]] || fail "the worker did not stop at $point: $(cat "$BATS_TEST_TMPDIR/hook.log")"
-        STOPPED_PIDS="$HOOK_PID $WORKER_PID"
-}
-
 # The createRuntime hook and a manual run take their handles on the old autofs while the
 # container's tasks run: what blocks from that moment on must be released by the repair.
 @test "a process that blocks after the worker took its handles returns after the repair, and the automount then answers" {
-        boot "$NAME" --automounts 2
+        start_runc_container "$NAME" --automounts 2
         "$REPAIR_BREAK" --pid "$CT_PID"
         start_hook_stopped_at set-aside
         start_blocked_access "$CT_PID" /srv/a2
@@ -220,7 +200,7 @@ start_hook_stopped_at() {
 }
 
 @test "a run killed after systemd detached the originals is recovered by the next run" {
-        boot "$NAME"
+        start_runc_container "$NAME"
         write_files "$NAME"
         "$REPAIR_BREAK" --pid "$CT_PID"
         tops_before=$(tops_of "$CT_PID")
@@ -243,7 +223,7 @@ start_hook_stopped_at() {
 }
 
 @test "recovery keeps what users wrote to the new filesystem since the interrupted run" {
-        boot "$NAME"
+        start_runc_container "$NAME"
         write_files "$NAME"
         "$REPAIR_BREAK" --pid "$CT_PID"
         start_hook_stopped_at restarted
@@ -266,23 +246,14 @@ start_hook_stopped_at() {
 }
 
 @test "a SIGTERM to the hook's process group after the restart takes no tree with it" {
-        boot "$NAME"
+        start_runc_container "$NAME"
         write_files "$NAME"
         "$REPAIR_BREAK" --pid "$CT_PID"
         tops_before=$(tops_of "$CT_PID")
         # A process group of its own, as a terminal or a runtime would give it. (Background jobs
         # of a script ignore SIGINT, so a Ctrl-C cannot be played here; SIGTERM is what a runtime
         # sends.)
-        AUTOFS_RESTORE_HOOK_STOP_AT=restarted setsid "$REPAIR_HOOK_FAULT" --pid "$CT_PID" \
-                >"$BATS_TEST_TMPDIR/hook.log" 2>&1 &
-        HOOK_PID=$!
-        for ((i = 0; i < 200; i++)); do
-                WORKER_PID=$(rig_child_of "$HOOK_PID") || WORKER_PID=
-                [[ -n $WORKER_PID && $(rig_proc_state "$WORKER_PID") == T* ]] && break
-                sleep 0.05
-        done
-        [[ $(rig_proc_state "$WORKER_PID") == T* ]] || fail "the worker did not stop"
-        STOPPED_PIDS="$HOOK_PID $WORKER_PID"
+        HOOK_LAUNCHER=setsid start_hook_stopped_at restarted
         kill -TERM -- "-$HOOK_PID"
         kill -CONT "$WORKER_PID"
         wait "$HOOK_PID" || true
@@ -298,7 +269,7 @@ start_hook_stopped_at() {
 }
 
 @test "a run killed right after setting trees aside loses nothing" {
-        boot "$NAME"
+        start_runc_container "$NAME"
         write_files "$NAME"
         "$REPAIR_BREAK" --pid "$CT_PID"
         tops_before=$(tops_of "$CT_PID")
@@ -325,7 +296,7 @@ start_hook_stopped_at() {
                 ! grep -aq AUTOFS_RESTORE_HOOK_STOP_AT "$dest/usr/bin/$b" ||
                         fail "the installed $b knows the stop points"
         done
-        boot "$NAME"
+        start_runc_container "$NAME"
         write_files "$NAME"
         "$REPAIR_BREAK" --pid "$CT_PID"
         run timeout 60 env AUTOFS_RESTORE_HOOK_STOP_AT=set-aside "$dest/usr/bin/oci-autofs-restore" \
@@ -338,7 +309,7 @@ start_hook_stopped_at() {
 }
 
 @test "a container that dies during the repair ends the run at once" {
-        boot "$NAME"
+        start_runc_container "$NAME"
         "$REPAIR_BREAK" --pid "$CT_PID"
         start_hook_stopped_at set-aside
         runc kill "$NAME" KILL
@@ -359,7 +330,7 @@ start_hook_stopped_at() {
 }
 
 @test "a frozen systemd: the run ends at its deadline and loses nothing" {
-        boot "$NAME"
+        start_runc_container "$NAME"
         write_files "$NAME"
         "$REPAIR_BREAK" --pid "$CT_PID"
         tops_before=$(tops_of "$CT_PID")
@@ -376,7 +347,7 @@ start_hook_stopped_at() {
 }
 
 @test "systemd frozen while the originals are detached: they come back at the deadline" {
-        boot "$NAME"
+        start_runc_container "$NAME"
         write_files "$NAME"
         "$REPAIR_BREAK" --pid "$CT_PID"
         tops_before=$(tops_of "$CT_PID")
@@ -407,7 +378,7 @@ start_hook_stopped_at() {
 }
 
 @test "a container whose PID 1 is not systemd is left alone" {
-        boot "$NAME" --init "sleep infinity"
+        start_runc_container "$NAME" --init "sleep infinity"
         run "$REPAIR_HOOK" --pid "$CT_PID"
         assert_success
         assert_output --partial "is not systemd; nothing to do"
@@ -454,7 +425,7 @@ start_hook_stopped_at() {
 }
 
 @test "a repair executes no program, neither the container's nor the host's" {
-        boot "$NAME"
+        start_runc_container "$NAME"
         write_files "$NAME"
         # Canaries: each of these, run from anywhere, leaves a line in /run/canary.log
         # before doing its job.
@@ -481,7 +452,7 @@ start_hook_stopped_at() {
 }
 
 @test "a container with its own user namespace is handled as its root, with its powers" {
-        boot "$NAME" --userns
+        start_runc_container "$NAME" --userns
         [[ $(awk '{ print $1, $2 }' "/proc/$CT_PID/uid_map") == "0 100000" ]]
         # The kernel mounts no autofs inside a user namespace, so systemd's automounts fail
         # there; what matters is that systemd accepted us as root of its namespace.

@@ -8,8 +8,7 @@ load repair_helper
 setup() {
         rig_require criu
         NAME=$(rig_name)
-        CRIU_CONF=$BATS_TEST_TMPDIR/criu.conf
-        echo "action-script $REPAIR_HOOK" >"$CRIU_CONF"
+        write_action_script_conf
 }
 
 teardown() {
@@ -18,12 +17,11 @@ teardown() {
 
 @test "runc restore with the hook as action script: every automount answers when restore returns" {
         # Only the container's own annotation names the CRIU config: /etc/criu is not touched.
-        boot "$NAME" --annotation "org.criu.config=$CRIU_CONF"
+        start_runc_container "$NAME" --annotation "org.criu.config=$CRIU_CONF"
         write_files "$NAME"
         tops_before=$(tops_of "$CT_PID")
 
-        checkpoint_restore_runc "$NAME"
-        CT_PID=$(container_pid "$NAME")
+        checkpoint_restore_container "$NAME"
 
         # No wait: the repair ran at post-resume, before runc restore returned.
         all_answer "$CT_PID"

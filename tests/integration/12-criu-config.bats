@@ -20,11 +20,6 @@ teardown() {
         criu_conf_restore
 }
 
-# hook_lines LOG: what the hook printed into a CRIU log.
-hook_lines() {
-        grep -a '^oci-autofs-restore: ' "$1" || true
-}
-
 @test "runc: the snippet in /etc/criu/default.conf, no hook, no annotation: repaired before runc restore returns; dump actions do nothing" {
         rig_require criu
         # runc hands CRIU /etc/criu/runc.conf when it exists: a second action script there would
@@ -38,7 +33,7 @@ hook_lines() {
         assert_equal "$(grep -cv '^\(#.*\)\?$' <<<"$output")" 1
         criu_conf_snippet >"$BATS_TEST_TMPDIR/default.conf"
 
-        boot "$NAME"
+        start_runc_container "$NAME"
         run jq -r '.annotations["org.criu.config"] // "none"' "$(rig_bundle_dir "$NAME")/config.json"
         assert_output none
         write_files "$NAME"
@@ -46,7 +41,7 @@ hook_lines() {
 
         # At debug level the hook says which action it was run for and what it did.
         echo "log-level = debug" >"$BATS_TEST_TMPDIR/hook.conf"
-        AUTOFS_RESTORE_HOOK_CONFIG=$BATS_TEST_TMPDIR/hook.conf checkpoint_runc "$NAME"
+        AUTOFS_RESTORE_HOOK_CONFIG=$BATS_TEST_TMPDIR/hook.conf checkpoint_container "$NAME"
         run hook_lines "$RIG_IMAGES/$NAME/dump.log"
         echo "$output"
         [[ -n $output ]] || fail "no line of the hook in dump.log: CRIU did not run it"
@@ -57,8 +52,7 @@ hook_lines() {
         refute_line --regexp "^oci-autofs-restore: CRIU action '(pre-restore|setup-namespaces|post-setup-namespaces|post-restore|pre-resume|post-resume|network-unlock)'"
         assert_equal "$(grep -vc "CRIU action '[a-z-]*': nothing to do\.$" <<<"$output")" 0
 
-        restore_runc "$NAME"
-        CT_PID=$(container_pid "$NAME")
+        restore_container "$NAME"
         # No wait: the repair ran at post-resume, before runc restore returned.
         all_answer "$CT_PID"
         files_intact "$NAME"
@@ -81,7 +75,7 @@ hook_lines() {
         rig_require criu
         local action state_dir
         state_dir=$BATS_TEST_TMPDIR/state
-        boot "$NAME"
+        start_runc_container "$NAME"
         # CRIU's action names (criu/action-scripts.c), as it would pass them with the PID of the
         # container's init.
         for action in pre-dump network-lock post-dump pre-restore setup-namespaces \
@@ -93,13 +87,5 @@ hook_lines() {
         done
         # The engine never ran: it would have made its state directory for the lock and record.
         [[ ! -e $state_dir ]] || fail "the hook touched $state_dir"
-        local where unit
-        for where in "${AUTOMOUNTS[@]}"; do
-                case $where in
-                /proc/sys/fs/binfmt_misc) unit=proc-sys-fs-binfmt_misc.automount ;;
-                *) unit=srv-${where##*/}.automount ;;
-                esac
-                run runc exec "$NAME" systemctl show -P ActiveState,InactiveEnterTimestampMonotonic "$unit"
-                assert_output "active"$'\n'"0"
-        done
+        automounts_never_stopped "$NAME"
 }

@@ -31,11 +31,11 @@ nothing_spins() {
 
 # The lines the hook wrote for the re-armed PSI triggers: systemd's and journald's, each once.
 rearmed_systemd_and_journald() {
-        local lines=$1
-        grep -E "Re-armed the pressure trigger of PID [0-9]+ \(systemd\), fd [0-9]+ \(/proc/pressure/memory\): \"some 200000 2000000\"\." <<<"$lines" ||
-                fail "systemd's trigger was not re-armed: $lines"
-        grep -E "Re-armed the pressure trigger of PID [0-9]+ \(systemd-journal\), fd [0-9]+ \(/proc/pressure/memory\)" <<<"$lines" ||
-                fail "journald's trigger was not re-armed: $lines"
+        local log_lines=$1
+        grep -E "Re-armed the pressure trigger of PID [0-9]+ \(systemd\), fd [0-9]+ \(/proc/pressure/memory\): \"some 200000 2000000\"\." <<<"$log_lines" ||
+                fail "systemd's trigger was not re-armed: $log_lines"
+        grep -E "Re-armed the pressure trigger of PID [0-9]+ \(systemd-journal\), fd [0-9]+ \(/proc/pressure/memory\)" <<<"$log_lines" ||
+                fail "journald's trigger was not re-armed: $log_lines"
 }
 
 @test "trixie, runc with the hook only: triggers re-armed, every automount answers, nothing spins, files kept" {
@@ -45,9 +45,9 @@ rearmed_systemd_and_journald() {
         oci_runc_start "$NAME" "createRuntime --stage=createRuntime,--log-file=$log"
         run runc exec "$NAME" systemctl --version
         assert_line --index 0 --regexp '^systemd 25[4-9]|^systemd 2[6-9][0-9]'
-        oci_write_files runc exec "$NAME"
-        checkpoint_runc "$NAME"
-        oci_runc_restore "$NAME"
+        write_files "$NAME"
+        checkpoint_container "$NAME"
+        restore_container "$NAME"
 
         oci_wait_for_log "$log" "^oci-autofs-restore: $NAME: [0-9]+ automount unit\(s\): " 10000 || {
                 cat "$log" >&2
@@ -56,8 +56,8 @@ rearmed_systemd_and_journald() {
         run oci_log "$log"
         assert_line "oci-autofs-restore: $NAME: 9 automount unit(s): 9 repaired, 0 failed, 0 not touched."
         rearmed_systemd_and_journald "$output"
-        oci_all_answer "$CT_PID" "${OCI_AUTOMOUNTS[@]}" || fail "an automount does not answer"
-        oci_files_intact runc exec "$NAME" || fail "a file on an automount was lost"
+        all_answer "$CT_PID" 1 || fail "an automount does not answer"
+        files_intact "$NAME" || fail "a file on an automount was lost"
         nothing_spins "$CT_PID"
 }
 
@@ -66,13 +66,13 @@ rearmed_systemd_and_journald() {
         local conf=$BATS_TEST_TMPDIR/criu.conf log_lines
         echo "action-script $OCI_HOOK_BIN" >"$conf"
         oci_runc_start "$NAME" "" -- --annotation "org.criu.config=$conf"
-        oci_write_files runc exec "$NAME"
-        checkpoint_runc "$NAME"
-        oci_runc_restore "$NAME"
+        write_files "$NAME"
+        checkpoint_container "$NAME"
+        restore_container "$NAME"
 
         # No wait: both steps ran before runc restore returned.
-        oci_all_answer "$CT_PID" "${OCI_AUTOMOUNTS[@]}" || fail "an automount does not answer"
-        oci_files_intact runc exec "$NAME" || fail "a file on an automount was lost"
+        all_answer "$CT_PID" 1 || fail "an automount does not answer"
+        files_intact "$NAME" || fail "a file on an automount was lost"
         nothing_spins "$CT_PID"
 
         # Not "lines": bats' run sets that array.
@@ -90,15 +90,15 @@ rearmed_systemd_and_journald() {
         oci_require criu podman
         local log id
         log=$BATS_TEST_TMPDIR/hook.log
+        use_runtime podman
         NAME=$(oci_name podman)
         oci_podman_image
         oci_hooks_dir "$log"
         oci_podman_start "$NAME"
         id=$(timeout 30 podman inspect -f '{{.Id}}' "$NAME")
-        oci_write_files podman exec "$NAME"
-        oci_podman container checkpoint "$NAME" >/dev/null || fail "podman container checkpoint failed"
-        oci_podman container restore "$NAME" >/dev/null || fail "podman container restore failed"
-        oci_podman_pid "$NAME"
+        write_files "$NAME"
+        checkpoint_container "$NAME"
+        restore_container "$NAME"
 
         oci_wait_for_log "$log" "^oci-autofs-restore: $id: [0-9]+ automount unit\(s\): " 10000 || {
                 cat "$log" >&2
@@ -108,26 +108,27 @@ rearmed_systemd_and_journald() {
         # /proc/sys is read-only under podman: binfmt_misc's automount is inactive there.
         assert_line "oci-autofs-restore: $id: 9 automount unit(s): 8 repaired, 0 failed, 1 not touched."
         rearmed_systemd_and_journald "$output"
-        oci_all_answer "$CT_PID" "${OCI_PODMAN_AUTOMOUNTS[@]}" || fail "an automount does not answer"
-        oci_files_intact podman exec "$NAME" || fail "a file on an automount was lost"
+        all_answer "$CT_PID" 1 || fail "an automount does not answer"
+        files_intact "$NAME" || fail "a file on an automount was lost"
         nothing_spins "$CT_PID"
 }
 
 @test "trixie, lxc-checkpoint -r -A: triggers re-armed, every automount answers, nothing spins, files kept" {
         lxc_require
-        NAME=${LXC_PREFIX}${BATS_ROOT_PID:-$$}-$BATS_TEST_NUMBER
+        use_runtime lxc
+        NAME=$(lxc_name)
         lxc_create "$NAME"
         lxc_start "$NAME"
-        write_files "$CT_PID"
-        lxc_checkpoint "$NAME"
-        lxc_restore "$NAME" -A "$LXC_HOOK"
+        write_files "$NAME"
+        checkpoint_container "$NAME"
+        restore_container "$NAME" -A "$LXC_HOOK"
 
         run grep -a "^lxc-autofs-restore: " "$(lxc_dir "$NAME")/images/restore.log"
         echo "$output"
         assert_line --regexp "^lxc-autofs-restore: $NAME: [0-9]+ automount unit\(s\): 8 repaired, 0 failed"
         rearmed_systemd_and_journald "$output"
-        all_automounts_answer "$CT_PID"
-        files_intact "$CT_PID"
+        all_answer "$CT_PID"
+        files_intact "$NAME"
         nothing_spins "$CT_PID"
 }
 
@@ -135,8 +136,8 @@ rearmed_systemd_and_journald() {
         oci_require criu
         local conf=$BATS_TEST_TMPDIR/hook.conf
         oci_runc_start "$NAME" ""
-        checkpoint_runc "$NAME"
-        oci_runc_restore "$NAME"
+        checkpoint_container "$NAME"
+        restore_container "$NAME"
 
         # The spin CRIU leaves behind, before anything else runs (systemd throttles its own
         # loop, journald does not).
@@ -167,6 +168,6 @@ rearmed_systemd_and_journald() {
         run "$OCI_HOOK_BIN" --pid "$CT_PID"
         assert_success
         assert_line --partial "9 automount unit(s): 9 repaired, 0 failed, 0 not touched."
-        oci_all_answer "$CT_PID" "${OCI_AUTOMOUNTS[@]}" || fail "an automount does not answer"
+        all_answer "$CT_PID" 1 || fail "an automount does not answer"
         nothing_spins "$CT_PID"
 }

@@ -14,65 +14,66 @@ teardown() {
         rig_teardown
 }
 
-# The unit name of an automount's Where, as the engine prints it.
-unit_of() {
-        case $1 in
-        /proc/sys/fs/binfmt_misc) echo proc-sys-fs-binfmt_misc.automount ;;
-        *) echo "srv-${1##*/}.automount" ;;
-        esac
-}
-
-@test "runc, hook in config.json, no CRIU config: repaired within 1 s of restore, files kept" {
-        oci_require criu
-        local name log elapsed watcher
-        name=$(oci_name)
-        log=$BATS_TEST_TMPDIR/hook.log
-        oci_runc_start "$name" "createRuntime --stage=createRuntime,--log-file=$log"
-        run jq -r '.annotations["org.criu.config"] // "none"' "$OCI_BUNDLE/config.json"
-        assert_output none
-        run oci_log "$log"
-        assert_output "oci-autofs-restore: $name: Normal start (stage createRuntime, status creating, pid $CT_PID): nothing to do."
-
-        oci_write_files runc exec "$name"
-        checkpoint_runc "$name"
-        oci_runc_restore "$name"
-
+# repaired_in_time LOG ID NAME: the watcher's summary for ID is in LOG within the repair budget
+# after the restore returned (RESTORED_MS); then every automount answers and every file is read
+# back within the answer budget.
+repaired_in_time() {
+        local log=$1 id=$2 name=$3 elapsed
         # Wait for the watcher's summary before touching the mounts: an access made before the
         # repair would stay blocked on the old autofs for good.
-        oci_wait_for_log "$log" "^oci-autofs-restore: $name: [0-9]+ automount unit\(s\): " \
+        oci_wait_for_log "$log" "^oci-autofs-restore: $id: [0-9]+ automount unit\(s\): " \
                 "$OCI_REPAIR_BUDGET_MS" || {
                 cat "$log" >&2
                 fail "no repair within $OCI_REPAIR_BUDGET_MS ms of the restore"
         }
-        elapsed=$(($(oci_now_ms) - OCI_RESTORED_MS))
-        echo "# runc restore returned -> repair logged: $elapsed ms" >&3
+        elapsed=$(($(now_ms) - RESTORED_MS))
+        echo "# $CT_RUNTIME restore returned -> repair logged: $elapsed ms" >&3
         ((elapsed < OCI_REPAIR_BUDGET_MS)) || fail "repaired after $elapsed ms"
-        oci_all_answer "$CT_PID" "${OCI_AUTOMOUNTS[@]}" || fail "an automount does not answer"
-        oci_files_intact runc exec "$name" || fail "a file on an automount was lost"
-        elapsed=$(($(oci_now_ms) - OCI_RESTORED_MS))
-        echo "# runc restore returned -> all ${#OCI_AUTOMOUNTS[@]} automounts answered, files checked: $elapsed ms" >&3
+        all_answer "$CT_PID" 1 || fail "an automount does not answer"
+        files_intact "$name" || fail "a file on an automount was lost"
+        elapsed=$(($(now_ms) - RESTORED_MS))
+        echo "# $CT_RUNTIME restore returned -> all ${#AUTOMOUNTS[@]} automounts answered, files checked: $elapsed ms" >&3
         ((elapsed < OCI_ANSWER_BUDGET_MS)) || fail "took $elapsed ms"
+}
+
+@test "runc, hook in config.json, no CRIU config: repaired within 1 s of restore, files kept" {
+        oci_require criu
+        local name log watcher
+        name=$(oci_name)
+        log=$BATS_TEST_TMPDIR/hook.log
+        oci_runc_start "$name" "createRuntime --stage=createRuntime,--log-file=$log"
+        run jq -r '.annotations["org.criu.config"] // "none"' "$RUNC_BUNDLE/config.json"
+        assert_output none
+        run oci_log "$log"
+        assert_output "oci-autofs-restore: $name: Normal start (stage createRuntime, status creating, pid $CT_PID): nothing to do."
+
+        write_files "$name"
+        checkpoint_container "$name"
+        restore_container "$name"
+
+        repaired_in_time "$log" "$name" "$name"
 
         run oci_log "$log"
         assert_line --regexp "^oci-autofs-restore: $name: Restore of process $CT_PID under way; watcher [0-9]+ repairs the automounts once CRIU has resumed it\.$"
         assert_line "oci-autofs-restore: $name: 9 automount unit(s): 9 repaired, 0 failed, 0 not touched."
-        for where in "${OCI_WITH_FILES[@]}"; do
-                assert_line --regexp "^oci-autofs-restore: $name: $(unit_of "$where") \($where\): repaired: .*tmpfs .* set aside and put back\.$"
+        for where in "${WITH_FILES[@]}"; do
+                assert_line --regexp "^oci-autofs-restore: $name: $(automount_unit "$where") \($where\): repaired: .*tmpfs .* set aside and put back\.$"
         done
         # The watcher is done and gone.
         watcher=$(oci_watcher_pid "$log")
-        oci_wait_gone "$watcher" 2000 || fail "watcher $watcher is still running"
-        automounts_beneath_answer "$CT_PID" "${OCI_WITH_FILES[@]}" || fail "an autofs beneath a tmpfs does not answer"
+        wait_process_gone "$watcher" 2000 || fail "watcher $watcher is still running"
+        automounts_beneath_answer "$CT_PID" "${WITH_FILES[@]}" || fail "an autofs beneath a tmpfs does not answer"
 }
 
 @test "podman, shipped hooks.d file: checkpoint/restore, repaired within 1 s, files kept" {
         oci_require criu podman
-        local name log id elapsed
+        local name log id
         # The file as shipped: format 1.0.0, the stage and arguments the hook needs.
         run jq -r '[.version, (.stages | join(",")), .hook.path, (.hook.args | join(" "))] | join(" ")' \
                 "$OCI_HOOKS_D_IN"
         assert_output "1.0.0 createRuntime @BINDIR@/oci-autofs-restore oci-autofs-restore --stage=createRuntime"
 
+        use_runtime podman
         name=$(oci_name podman)
         log=$BATS_TEST_TMPDIR/hook.log
         oci_podman_image
@@ -82,64 +83,50 @@ unit_of() {
         run oci_log "$log"
         assert_output "oci-autofs-restore: $id: Normal start (stage createRuntime, status creating, pid $CT_PID): nothing to do."
 
-        oci_write_files podman exec "$name"
-        oci_podman container checkpoint "$name" >/dev/null || fail "podman container checkpoint failed"
-        oci_podman container restore "$name" >/dev/null || fail "podman container restore failed"
-        OCI_RESTORED_MS=$(oci_now_ms)
-        oci_podman_pid "$name"
+        write_files "$name"
+        checkpoint_container "$name"
+        restore_container "$name"
 
-        oci_wait_for_log "$log" "^oci-autofs-restore: $id: [0-9]+ automount unit\(s\): " \
-                "$OCI_REPAIR_BUDGET_MS" || {
-                cat "$log" >&2
-                fail "no repair within $OCI_REPAIR_BUDGET_MS ms of the restore"
-        }
-        elapsed=$(($(oci_now_ms) - OCI_RESTORED_MS))
-        echo "# podman container restore returned -> repair logged: $elapsed ms" >&3
-        ((elapsed < OCI_REPAIR_BUDGET_MS)) || fail "repaired after $elapsed ms"
-        oci_all_answer "$CT_PID" "${OCI_PODMAN_AUTOMOUNTS[@]}" || fail "an automount does not answer"
-        oci_files_intact podman exec "$name" || fail "a file on an automount was lost"
-        elapsed=$(($(oci_now_ms) - OCI_RESTORED_MS))
-        echo "# podman container restore returned -> all ${#OCI_PODMAN_AUTOMOUNTS[@]} automounts answered, files checked: $elapsed ms" >&3
-        ((elapsed < OCI_ANSWER_BUDGET_MS)) || fail "took $elapsed ms"
+        repaired_in_time "$log" "$id" "$name"
 
         run oci_log "$log"
         assert_line --regexp "^oci-autofs-restore: $id: Restore of process $CT_PID under way; watcher [0-9]+ "
         assert_line "oci-autofs-restore: $id: 9 automount unit(s): 8 repaired, 0 failed, 1 not touched."
-        automounts_beneath_answer "$CT_PID" "${OCI_WITH_FILES[@]}" || fail "an autofs beneath a tmpfs does not answer"
+        automounts_beneath_answer "$CT_PID" "${WITH_FILES[@]}" || fail "an autofs beneath a tmpfs does not answer"
 }
 
 @test "runc, hook and CRIU action script both configured: each unit repaired once, no error" {
         oci_require criu
-        local name log conf watcher where lines n
+        local name log conf watcher where log_lines n
         name=$(oci_name)
         log=$BATS_TEST_TMPDIR/hook.log
         conf=$BATS_TEST_TMPDIR/criu.conf
         echo "action-script $OCI_HOOK_BIN" >"$conf"
         oci_runc_start "$name" "createRuntime --stage=createRuntime,--log-file=$log" -- \
                 --annotation "org.criu.config=$conf"
-        oci_write_files runc exec "$name"
-        checkpoint_runc "$name"
-        oci_runc_restore "$name"
+        write_files "$name"
+        checkpoint_container "$name"
+        restore_container "$name"
 
         watcher=$(oci_watcher_pid "$log")
         [[ -n $watcher ]] || fail "the hook started no watcher: $(cat "$log")"
-        oci_wait_gone "$watcher" 10000 || fail "watcher $watcher did not finish"
+        wait_process_gone "$watcher" 10000 || fail "watcher $watcher did not finish"
 
         # CRIU ran the action script (twice per action under runc); its lines are in CRIU's
         # log. Together with the watcher's, every unit was repaired exactly once.
-        lines=$( (oci_log "$log"; cat "$RIG_IMAGES/$name/restore.log") | grep '^oci-autofs-restore: ')
-        echo "$lines"
-        for where in "${OCI_AUTOMOUNTS[@]}"; do
-                n=$(grep -cF "$(unit_of "$where") ($where): repaired:" <<<"$lines")
+        log_lines=$( (oci_log "$log"; cat "$RIG_IMAGES/$name/restore.log") | grep '^oci-autofs-restore: ')
+        echo "$log_lines"
+        for where in "${AUTOMOUNTS[@]}"; do
+                n=$(grep -cF "$(automount_unit "$where") ($where): repaired:" <<<"$log_lines")
                 [[ $n == 1 ]] || fail "$where repaired $n times"
-                n=$(grep -cF "$(unit_of "$where") ($where): already repaired for this restore" <<<"$lines")
+                n=$(grep -cF "$(automount_unit "$where") ($where): already repaired for this restore" <<<"$log_lines")
                 ((n >= 1)) || fail "no run found $where already repaired"
         done
         oci_log "$log" | grep -q 'Restore of process .* under way' || fail "the hook did not see the restore"
-        ! grep -Ei ' [1-9][0-9]* failed|error|cannot|warning' <<<"$lines" || fail "a run reported a problem"
-        oci_all_answer "$CT_PID" "${OCI_AUTOMOUNTS[@]}" || fail "an automount does not answer"
-        oci_files_intact runc exec "$name" || fail "a file on an automount was lost"
-        automounts_beneath_answer "$CT_PID" "${OCI_WITH_FILES[@]}" || fail "an autofs beneath a tmpfs does not answer"
+        ! grep -Ei ' [1-9][0-9]* failed|error|cannot|warning' <<<"$log_lines" || fail "a run reported a problem"
+        all_answer "$CT_PID" 1 || fail "an automount does not answer"
+        files_intact "$name" || fail "a file on an automount was lost"
+        automounts_beneath_answer "$CT_PID" "${WITH_FILES[@]}" || fail "an autofs beneath a tmpfs does not answer"
 }
 
 # PIDs of the processes running this build's hook binary (the hook itself, its watcher, or the
@@ -156,9 +143,9 @@ hook_processes() {
 # Every automount unit's ActiveState and whether it was ever stopped since boot, one line each.
 units_restarted() {
         local where
-        for where in "${OCI_AUTOMOUNTS[@]}"; do
-                printf '%s %s\n' "$(unit_of "$where")" \
-                        "$(runc exec "$1" systemctl show -P ActiveState,InactiveEnterTimestampMonotonic "$(unit_of "$where")" |
+        for where in "${AUTOMOUNTS[@]}"; do
+                printf '%s %s\n' "$(automount_unit "$where")" \
+                        "$(runc exec "$1" systemctl show -P ActiveState,InactiveEnterTimestampMonotonic "$(automount_unit "$where")" |
                                 paste -sd ' ' | sed -E 's/ [1-9][0-9]*$/ restarted/; s/ 0$/ never-stopped/')"
         done
 }
@@ -168,37 +155,37 @@ units_restarted() {
         local name watcher deadline
         name=$(oci_name)
         oci_runc_start "$name" "createRuntime createRuntime"
-        run jq -c '.hooks.createRuntime' "$OCI_BUNDLE/config.json"
+        run jq -c '.hooks.createRuntime' "$RUNC_BUNDLE/config.json"
         assert_output "[{\"path\":\"$OCI_HOOK_BIN\",\"args\":[\"oci-autofs-restore\",\"createRuntime\"]}]"
         # The normal start touched nothing.
         run units_restarted "$name"
         echo "$output"
-        assert_equal "$(grep -c ' active never-stopped$' <<<"$output")" "${#OCI_AUTOMOUNTS[@]}"
+        assert_equal "$(grep -c ' active never-stopped$' <<<"$output")" "${#AUTOMOUNTS[@]}"
 
-        oci_write_files runc exec "$name"
-        checkpoint_runc "$name"
-        oci_runc_restore "$name"
+        write_files "$name"
+        checkpoint_container "$name"
+        restore_container "$name"
         # The hook ran at createRuntime during the restore and left a watcher, which logs only to
         # the journal here: wait until systemd reports every unit restarted (asking systemd
         # touches no mount point; an access made before the repair would stay blocked), then
         # until no process runs the hook any more.
-        deadline=$(($(oci_now_ms) + OCI_REPAIR_BUDGET_MS))
-        until [[ $(units_restarted "$name" | grep -c ' active restarted$') -eq ${#OCI_AUTOMOUNTS[@]} ]]; do
-                (($(oci_now_ms) < deadline)) || {
+        deadline=$(($(now_ms) + OCI_REPAIR_BUDGET_MS))
+        until [[ $(units_restarted "$name" | grep -c ' active restarted$') -eq ${#AUTOMOUNTS[@]} ]]; do
+                (($(now_ms) < deadline)) || {
                         units_restarted "$name"
                         fail "not every unit restarted within $OCI_REPAIR_BUDGET_MS ms of the restore"
                 }
                 sleep 0.05
         done
         for watcher in $(hook_processes); do
-                oci_wait_gone "$watcher" 5000 || fail "watcher $watcher did not finish"
+                wait_process_gone "$watcher" 5000 || fail "watcher $watcher did not finish"
         done
-        echo "# runc restore returned -> every unit restarted: $(($(oci_now_ms) - OCI_RESTORED_MS)) ms" >&3
-        oci_all_answer "$CT_PID" "${OCI_AUTOMOUNTS[@]}" || fail "an automount does not answer"
-        oci_files_intact runc exec "$name" || fail "a file on an automount was lost"
+        echo "# runc restore returned -> every unit restarted: $(($(now_ms) - RESTORED_MS)) ms" >&3
+        all_answer "$CT_PID" 1 || fail "an automount does not answer"
+        files_intact "$name" || fail "a file on an automount was lost"
         run units_restarted "$name"
         echo "$output"
-        assert_equal "$(grep -c ' active restarted$' <<<"$output")" "${#OCI_AUTOMOUNTS[@]}"
+        assert_equal "$(grep -c ' active restarted$' <<<"$output")" "${#AUTOMOUNTS[@]}"
 }
 
 @test "runc run with the hook: the container starts, nothing is touched, the log says normal start" {
@@ -218,20 +205,14 @@ units_restarted() {
         assert_equal "${#lines[@]}" 3
         # The engine never ran: it would have made its state directory for the record and lock.
         [[ ! -e $state_dir ]] || fail "the hook touched $state_dir"
-        # Every automount is active and was never stopped since boot (a restart would have
-        # recorded when it went inactive).
-        local where
-        for where in "${OCI_AUTOMOUNTS[@]}"; do
-                run runc exec "$name" systemctl show -P ActiveState,InactiveEnterTimestampMonotonic "$(unit_of "$where")"
-                assert_output "active"$'\n'"0"
-        done
+        automounts_never_stopped "$name"
 
         # A normal create is decided from the state alone: a PID that is the host itself would
         # be refused (exit status 3) by anything that inspected it.
         local start end
-        start=$(oci_now_ms)
+        start=$(now_ms)
         run "$OCI_HOOK_BIN" --stage=createRuntime <<<"$(oci_state "$name-by-hand" creating 1)"
-        end=$(oci_now_ms)
+        end=$(now_ms)
         assert_success
         assert_output "oci-autofs-restore: $name-by-hand: Normal start (stage createRuntime, status creating, pid 1): nothing to do."
         echo "# normal create decided in $((end - start)) ms" >&3
@@ -279,9 +260,9 @@ units_restarted() {
         name=$(oci_name)
         # No hook during the restore: the automounts stay broken until the poststart run.
         oci_runc_start "$name" ""
-        oci_write_files runc exec "$name"
-        checkpoint_runc "$name"
-        oci_runc_restore "$name"
+        write_files "$name"
+        checkpoint_container "$name"
+        restore_container "$name"
 
         state=$(oci_state "$name" running "$CT_PID" '{"org.autofs-restore-hook.restore":"false"}')
         run "$OCI_HOOK_BIN" --stage=poststart <<<"$state"
@@ -295,9 +276,9 @@ units_restarted() {
         assert_line "oci-autofs-restore: $name: Poststart of a container marked as restored: repairing process $CT_PID now."
         assert_line "oci-autofs-restore: $name: 9 automount unit(s): 9 repaired, 0 failed, 0 not touched."
         # Synchronous: repaired by the time the hook returned.
-        oci_all_answer "$CT_PID" "${OCI_AUTOMOUNTS[@]}" || fail "an automount does not answer"
-        oci_files_intact runc exec "$name" || fail "a file on an automount was lost"
-        automounts_beneath_answer "$CT_PID" "${OCI_WITH_FILES[@]}" || fail "an autofs beneath a tmpfs does not answer"
+        all_answer "$CT_PID" 1 || fail "an automount does not answer"
+        files_intact "$name" || fail "a file on an automount was lost"
+        automounts_beneath_answer "$CT_PID" "${WITH_FILES[@]}" || fail "an autofs beneath a tmpfs does not answer"
 }
 
 @test "the detached watcher: the hook returns at once; the watcher gives up at its deadline, or ends when the process dies" {
@@ -311,9 +292,9 @@ units_restarted() {
         state=$(oci_state arh-oci-watcher creating "$sleeper" '{"org.autofs-restore-hook.restore":"true"}')
 
         # $(...) returns only once every copy of its pipe is closed: the watcher keeps none.
-        start=$(oci_now_ms)
+        start=$(now_ms)
         out=$("$OCI_HOOK_BIN" --stage=createRuntime --wait-timeout=2 --log-file="$log" <<<"$state" 2>&1)
-        end=$(oci_now_ms)
+        end=$(now_ms)
         echo "$out"
         ((end - start < 1000)) || fail "the hook took $((end - start)) ms"
         watcher=$(oci_watcher_pid "$log")
@@ -330,7 +311,7 @@ units_restarted() {
         grep -q " -> $log\$" <<<"$fds" || fail "the log file is not open"
         grep -q 'anon_inode:\[pidfd\]' <<<"$fds" || fail "no pidfd"
 
-        oci_wait_gone "$watcher" 5000 || fail "the watcher did not give up"
+        wait_process_gone "$watcher" 5000 || fail "the watcher did not give up"
         oci_log "$log" | grep -q "arh-oci-watcher: The restore of process $sleeper did not complete within 2 s; giving up without repairing." ||
                 fail "$(cat "$log")"
 
@@ -350,7 +331,7 @@ units_restarted() {
         watcher=$(oci_watcher_pid "$log")
         kill "$sleeper"
         wait "$sleeper" 2>/dev/null || true
-        oci_wait_gone "$watcher" 2000 || fail "the watcher outlived the process it waited for"
+        wait_process_gone "$watcher" 2000 || fail "the watcher outlived the process it waited for"
         oci_log "$log" | grep -q "arh-oci-watcher: Process $sleeper exited before its restore completed; nothing to repair." ||
                 fail "$(cat "$log")"
 }

@@ -8,14 +8,9 @@
 load test_helper
 load lxc_helper
 
-setup_file() {
-        [[ $(id -u) -eq 0 ]] && lxc_cleanup_stale
-        return 0
-}
-
 setup() {
-        # Unique to this run, so that two runs at once never share a container.
-        NAME=${LXC_PREFIX}${BATS_ROOT_PID:-$$}-$BATS_TEST_NUMBER
+        NAME=$(lxc_name)
+        use_runtime lxc
 }
 
 teardown() {
@@ -27,11 +22,11 @@ teardown() {
 # hangs, so they show whether the repair happened.
 boot_write_checkpoint() {
         lxc_start "$NAME"
-        write_files "$CT_PID"
-        run automount_stops "$CT_PID"
+        write_files "$NAME"
+        run automount_stops "$NAME"
         assert_success
         refute_output --regexp ' [1-9][0-9]*$'
-        lxc_checkpoint "$NAME"
+        checkpoint_container "$NAME"
 }
 
 # Every automount unit was stopped (by a restart) exactly once since the boot.
@@ -39,15 +34,15 @@ restarted_once() {
         local deadline=$((SECONDS + 10))
         # journald may take a moment to have the last lines on disk.
         while :; do
-                run automount_stops "$CT_PID"
+                run automount_stops "$NAME"
                 assert_success
-                [[ $(grep -c ' 1$' <<<"$output") -eq ${#LXC_SRV_AUTOMOUNTS[@]} ]] && break
+                [[ $(grep -c ' 1$' <<<"$output") -eq ${#AUTOMOUNTS[@]} ]] && break
                 ((SECONDS < deadline)) || break
                 sleep 0.5
         done
         echo "$output"
         refute_output --regexp ' ([02-9]|[1-9][0-9]+)$'
-        [[ $(grep -c ' 1$' <<<"$output") -eq ${#LXC_SRV_AUTOMOUNTS[@]} ]]
+        [[ $(grep -c ' 1$' <<<"$output") -eq ${#AUTOMOUNTS[@]} ]]
 }
 
 @test "lxc-checkpoint -r with only the config include: every automount answers, files survive" {
@@ -56,7 +51,7 @@ restarted_once() {
         lxc_config "$NAME" "lxc.hook.version = 1" "lxc.include = $(lxc_include "$NAME")"
         boot_write_checkpoint
 
-        lxc_restore "$NAME"
+        restore_container "$NAME"
         # The hook returned at once and named its watcher; the repair ends when the watcher does.
         watcher=$(hook_watcher_pid "$NAME")
         [[ -n $watcher ]] || fail "the pre-start hook reported no watcher: $(grep -a 'produced output' "$(lxc_dir "$NAME")/lxc.log")"
@@ -64,14 +59,14 @@ restarted_once() {
         took=$(hook_duration_ms "$NAME")
         echo "the pre-start hook took $took ms"
         ((took < 1000))
-        wait_process_gone "$watcher" 60 || fail "watcher $watcher still runs after 60 s"
+        wait_process_gone "$watcher" 60000 || fail "watcher $watcher still runs after 60 s"
 
-        all_automounts_answer "$CT_PID"
-        files_intact "$CT_PID"
+        all_answer "$CT_PID"
+        files_intact "$NAME"
         restarted_once
         # The repair was recorded for this container incarnation.
         compgen -G "$(lxc_dir "$NAME")/state/$CT_PID-*.record"
-        automounts_beneath_answer "$CT_PID" "${LXC_WITH_FILES[@]}"
+        automounts_beneath_answer "$CT_PID" "${WITH_FILES[@]}"
 }
 
 @test "lxc-checkpoint -r -A with no hook lines: repaired at post-resume, logged with the container name" {
@@ -79,7 +74,7 @@ restarted_once() {
         lxc_create "$NAME"
         boot_write_checkpoint
 
-        lxc_restore "$NAME" -A "$LXC_HOOK"
+        restore_container "$NAME" -A "$LXC_HOOK"
         # CRIU keeps the action script's output in its restore log; the repair is over when
         # lxc-checkpoint returns.
         run grep -a "^lxc-autofs-restore: " "$(lxc_dir "$NAME")/images/restore.log"
@@ -89,10 +84,10 @@ restarted_once() {
         refute_line --regexp "^lxc-autofs-restore: pid [0-9]+:"
         refute grep -a "Executing script" "$(lxc_dir "$NAME")/lxc.log"
 
-        all_automounts_answer "$CT_PID"
-        files_intact "$CT_PID"
+        all_answer "$CT_PID"
+        files_intact "$NAME"
         restarted_once
-        automounts_beneath_answer "$CT_PID" "${LXC_WITH_FILES[@]}"
+        automounts_beneath_answer "$CT_PID" "${WITH_FILES[@]}"
 }
 
 @test "hook (version 0) and action script together: repaired once" {
@@ -103,10 +98,10 @@ restarted_once() {
         boot_write_checkpoint
         [[ ! -s $log ]] || fail "the hook left a watcher on a normal start: $(cat "$log")"
 
-        lxc_restore "$NAME" -A "$LXC_HOOK"
+        restore_container "$NAME" -A "$LXC_HOOK"
         watcher=$(hook_watcher_pid "$NAME")
         [[ -n $watcher ]] || fail "the pre-start hook reported no watcher"
-        wait_process_gone "$watcher" 60 || fail "watcher $watcher still runs after 60 s"
+        wait_process_gone "$watcher" 60000 || fail "watcher $watcher still runs after 60 s"
 
         # The action script repaired at post-resume, while CRIU waited...
         run grep -a -c "^lxc-autofs-restore: $NAME: srv-a[0-9].automount (/srv/a[0-9]): repaired" \
@@ -119,8 +114,8 @@ restarted_once() {
         [[ $(grep -c ": already repaired for this restore" <<<"$output") -eq 8 ]]
         refute_line --partial "repaired: autofs re-created"
 
-        all_automounts_answer "$CT_PID"
-        files_intact "$CT_PID"
+        all_answer "$CT_PID"
+        files_intact "$NAME"
         restarted_once
 }
 
@@ -144,8 +139,8 @@ restarted_once() {
                 echo "the hooks took $took ms"
                 ((took < 1000))
 
-                all_automounts_answer "$CT_PID"
-                run automount_stops "$CT_PID"
+                all_answer "$CT_PID"
+                run automount_stops "$NAME"
                 refute_output --regexp ' [1-9][0-9]*$'
                 run compgen -G "$(lxc_dir "$NAME")/state/*"
                 assert_failure
@@ -157,7 +152,7 @@ restarted_once() {
         lxc_require
         lxc_create "$NAME"
         boot_write_checkpoint
-        lxc_restore "$NAME"
+        restore_container "$NAME"
 
         # Without a repair the automounts hang (the rig kills the stuck access by its PID).
         automount_hangs "$CT_PID" /srv/a5 2
@@ -166,8 +161,8 @@ restarted_once() {
         echo "$output"
         assert_success
         assert_line "lxc-autofs-restore: $NAME: 9 automount unit(s): 8 repaired, 0 failed, 1 not touched."
-        all_automounts_answer "$CT_PID"
-        files_intact "$CT_PID"
+        all_answer "$CT_PID"
+        files_intact "$NAME"
 
         run "$LXC_HOOK" --name "$NAME"
         assert_success
@@ -197,11 +192,11 @@ restarted_once() {
                 </dev/null >"$(lxc_dir "$NAME")/starter.out" 2>&1 3>&- &
         starter=$!
         for ((i = 0; i < 100; i++)); do
-                CT_PID=$(lxc_ct_pid "$NAME") && break
+                CT_PID=$(lxc_pid "$NAME") && break
                 sleep 0.1
         done
         [[ -n $CT_PID ]] || fail "the foreground start did not come up: $(cat "$(lxc_dir "$NAME")/starter.out"; grep -a ERROR "$(lxc_dir "$NAME")/lxc.log")"
-        lxc_wait_systemd "$CT_PID" 30 || fail "systemd did not come up"
+        wait_for_systemd "$NAME"
         for ((i = 0; i < 50; i++)); do
                 grep -q "nothing to repair" "$log" 2>/dev/null && break
                 sleep 0.1
@@ -211,24 +206,24 @@ restarted_once() {
         assert_line --partial "$NAME: The container's init $CT_PID was started without CRIU: a normal start, nothing to repair."
         run compgen -G "$(lxc_dir "$NAME")/state/*"
         assert_failure
-        write_files "$CT_PID"
-        lxc_checkpoint "$NAME"
+        write_files "$NAME"
+        checkpoint_container "$NAME"
         wait "$starter" || true
 
         : >"$log"
-        lxc_restore_with "$bin/arh-restorer" "$NAME"
+        LXC_CHECKPOINT_TOOL=$bin/arh-restorer restore_container "$NAME"
         grep -a "produced output: .*Not known yet (the hook's parent is neither lxc-start nor lxc-checkpoint)" \
                 "$(lxc_dir "$NAME")/lxc.log"
         watcher=$(hook_watcher_pid "$NAME")
         [[ -n $watcher ]] || fail "the pre-start hook reported no watcher"
-        wait_process_gone "$watcher" 60 || fail "watcher $watcher still runs after 60 s"
+        wait_process_gone "$watcher" 60000 || fail "watcher $watcher still runs after 60 s"
         run cat "$log"
         echo "$output"
         assert_line --partial "$NAME: The container's init $CT_PID runs, restored by CRIU"
         assert_line --regexp "$NAME: 9 automount unit\(s\): 8 repaired, 0 failed, 1 not touched\.$"
 
-        all_automounts_answer "$CT_PID"
-        files_intact "$CT_PID"
+        all_answer "$CT_PID"
+        files_intact "$NAME"
         restarted_once
 }
 

@@ -11,14 +11,9 @@ load test_helper
 load lxc_helper
 load criu_conf_helper
 
-setup_file() {
-        [[ $(id -u) -eq 0 ]] && lxc_cleanup_stale
-        return 0
-}
-
 setup() {
-        NAME=${LXC_PREFIX}${BATS_ROOT_PID:-$$}-criu-$BATS_TEST_NUMBER
-        OCI_HOOK=$RIG_TOP/build/oci-autofs-restore
+        NAME=$(lxc_name criu)
+        use_runtime lxc
 }
 
 teardown() {
@@ -26,24 +21,20 @@ teardown() {
         criu_conf_restore
 }
 
-hook_lines() {
-        grep -a '^oci-autofs-restore: ' "$1" || true
-}
-
 @test "LXC: the snippet via CRIU_CONFIG_FILE for the checkpoint (nothing done), via /etc/criu/default.conf for the restore (repaired)" {
         lxc_require
-        [[ -x $OCI_HOOK ]] || rig_unavailable "$OCI_HOOK not built (make)"
+        [[ -x $OCI_HOOK_BIN ]] || rig_unavailable "$OCI_HOOK_BIN not built (make)"
         local conf images
         conf=$BATS_TEST_TMPDIR/criu.conf
         criu_conf_snippet >"$conf"
         lxc_create "$NAME"
         images=$(lxc_dir "$NAME")/images
         lxc_start "$NAME"
-        write_files "$CT_PID"
+        write_files "$NAME"
 
         # The hook's debug lines name each action CRIU ran it for.
         echo "log-level = debug" >>"$AUTOFS_RESTORE_HOOK_CONFIG"
-        CRIU_CONFIG_FILE=$conf lxc_checkpoint "$NAME"
+        CRIU_CONFIG_FILE=$conf checkpoint_container "$NAME"
         sed -i '/^log-level = debug$/d' "$AUTOFS_RESTORE_HOOK_CONFIG"
         run hook_lines "$images/dump.log"
         echo "$output"
@@ -56,14 +47,14 @@ hook_lines() {
         [[ -z $(ls -A "$(lxc_dir "$NAME")/state") ]] || fail "the hook wrote to its state directory"
 
         criu_conf_install "$conf" || fail "cannot install $CRIU_CONF"
-        lxc_restore "$NAME"
+        restore_container "$NAME"
         run hook_lines "$images/restore.log"
         echo "$output"
         [[ -n $output ]] || fail "no line of the hook in restore.log: CRIU did not read $CRIU_CONF"
-        assert_line --regexp "^oci-autofs-restore: .*[0-9]+ automount unit\(s\): ${#LXC_SRV_AUTOMOUNTS[@]} repaired, 0 failed"
+        assert_line --regexp "^oci-autofs-restore: .*[0-9]+ automount unit\(s\): ${#AUTOMOUNTS[@]} repaired, 0 failed"
         refute_line --regexp 'error|Error|cannot|Cannot'
         # Repaired by the time lxc-checkpoint returned: no wait.
-        all_automounts_answer "$CT_PID"
-        files_intact "$CT_PID"
+        all_answer "$CT_PID"
+        files_intact "$NAME"
         compgen -G "$(lxc_dir "$NAME")/state/$CT_PID-*.record"
 }

@@ -11,8 +11,7 @@ load nested_helper
 setup() {
         rig_require criu
         NAME=$(rig_name)
-        CRIU_CONF=$BATS_TEST_TMPDIR/criu.conf
-        echo "action-script $REPAIR_HOOK" >"$CRIU_CONF"
+        write_action_script_conf
 }
 
 teardown() {
@@ -24,9 +23,8 @@ rounds() {
         local policy=$1 n=$2 i log
         echo "nested = $policy" >"$BATS_TEST_TMPDIR/hook.conf"
         for ((i = 1; i <= n; i++)); do
-                checkpoint_runc "$NAME"
-                AUTOFS_RESTORE_HOOK_CONFIG=$BATS_TEST_TMPDIR/hook.conf restore_runc "$NAME"
-                CT_PID=$(container_pid "$NAME")
+                checkpoint_container "$NAME"
+                AUTOFS_RESTORE_HOOK_CONFIG=$BATS_TEST_TMPDIR/hook.conf restore_container "$NAME"
                 log=$RIG_IMAGES/$NAME/restore.log
                 grep -a 'oci-autofs-restore' "$log" | sed "s/^/round $i: /" | tee -a "$BATS_TEST_TMPDIR/hook.log" >&3 || true
                 nested_round_checks "$policy"
@@ -34,7 +32,7 @@ rounds() {
 }
 
 @test "runc, nested=catatonic: three rounds, every round checkpoints and restores, data intact everywhere" {
-        boot "$NAME" --copy-root --annotation "org.criu.config=$CRIU_CONF"
+        start_runc_container "$NAME" --copy-root --annotation "org.criu.config=$CRIU_CONF"
         write_files "$NAME"
         nested_start_services "$NAME"
         rounds catatonic 3
@@ -43,7 +41,7 @@ rounds() {
 }
 
 @test "runc, nested=reattach: three rounds, the nested copies are the new autofs with the tree on top" {
-        boot "$NAME" --copy-root --annotation "org.criu.config=$CRIU_CONF"
+        start_runc_container "$NAME" --copy-root --annotation "org.criu.config=$CRIU_CONF"
         write_files "$NAME"
         nested_start_services "$NAME"
         rounds reattach 3
@@ -52,7 +50,7 @@ rounds() {
 }
 
 @test "runc, nested=skip: units with private copies are left alone, and the container stays checkpointable" {
-        boot "$NAME" --copy-root --annotation "org.criu.config=$CRIU_CONF"
+        start_runc_container "$NAME" --copy-root --annotation "org.criu.config=$CRIU_CONF"
         write_files "$NAME"
         nested_start_services "$NAME"
         rounds skip 3
@@ -61,7 +59,7 @@ rounds() {
 }
 
 @test "runc, a nested namespace that receives the main one's mount events: repaired by the main repair, left alone otherwise" {
-        boot "$NAME" --copy-root --annotation "org.criu.config=$CRIU_CONF"
+        start_runc_container "$NAME" --copy-root --annotation "org.criu.config=$CRIU_CONF"
         write_files "$NAME"
         # / shared in the main namespace, the service's namespace its slave: mount events on
         # the automount points reach it.

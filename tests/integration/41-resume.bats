@@ -11,8 +11,7 @@ load nested_helper
 setup() {
         rig_require criu
         NAME=$(rig_name)
-        CRIU_CONF=$BATS_TEST_TMPDIR/criu.conf
-        echo "action-script $REPAIR_HOOK" >"$CRIU_CONF"
+        write_action_script_conf
 }
 
 teardown() {
@@ -20,13 +19,12 @@ teardown() {
 }
 
 @test "runc restore, action script: a reader of an unmounted automount keeps going, nothing left in autofs_wait" {
-        boot "$NAME" --annotation "org.criu.config=$CRIU_CONF"
+        start_runc_container "$NAME" --annotation "org.criu.config=$CRIU_CONF"
         write_files "$NAME"
-        reader_start ct_sh "$NAME"
-        checkpoint_runc "$NAME"
+        reader_start "$NAME"
+        checkpoint_container "$NAME"
         reader_open_gate "$(rig_bundle_dir "$NAME")/rootfs"
-        restore_runc "$NAME"
-        CT_PID=$(container_pid "$NAME")
+        restore_container "$NAME"
         grep -a '^oci-autofs-restore: ' "$RIG_IMAGES/$NAME/restore.log" >&3 || true
         reader_keeps_going "$CT_PID"
         all_answer "$CT_PID"
@@ -42,7 +40,7 @@ teardown() {
 
 @test "manual --pid on a container already hung: the blocked process is listed with PID and command and the set-up that prevents it" {
         rig_require criu autofs-break
-        boot "$NAME" --automounts 2
+        start_runc_container "$NAME" --automounts 2
         "$REPAIR_BREAK" --pid "$CT_PID"
         start_blocked_access "$CT_PID" /srv/a2
         run "$REPAIR_HOOK" --pid "$CT_PID"

@@ -7,15 +7,9 @@ load test_helper
 load lxc_helper
 load nested_helper
 
-setup_file() {
-        [[ $(id -u) -eq 0 ]] && lxc_cleanup_stale
-        return 0
-}
-
 setup() {
-        NAME=${LXC_PREFIX}${BATS_ROOT_PID:-$$}-nest-$BATS_TEST_NUMBER
-        OCI_HOOK=$RIG_TOP/build/oci-autofs-restore
-        WITH_FILES=("${LXC_WITH_FILES[@]}")
+        NAME=$(lxc_name nest)
+        use_runtime lxc
 }
 
 teardown() {
@@ -26,18 +20,18 @@ teardown() {
         lxc_require
         lxc_create "$NAME"
         lxc_start "$NAME"
-        write_files "$CT_PID"
-        reader_start ct_sh "$CT_PID"
-        lxc_checkpoint "$NAME"
+        write_files "$NAME"
+        reader_start "$NAME"
+        checkpoint_container "$NAME"
         reader_open_gate "$(lxc_path "$NAME")/$NAME/rootfs"
-        lxc_restore "$NAME" -A "$OCI_HOOK"
+        restore_container "$NAME" -A "$OCI_HOOK_BIN"
         grep -a '^oci-autofs-restore: ' "$(lxc_dir "$NAME")/images/restore.log" >&3 || true
         reader_keeps_going "$CT_PID"
-        all_automounts_answer "$CT_PID" || {
-                ct_sh "$CT_PID" "systemctl --no-pager --failed; systemctl --no-pager status srv-a5.automount srv-a5.mount; journalctl --no-pager -b -n 30" >&2
+        all_answer "$CT_PID" || {
+                ct_sh "$NAME" "systemctl --no-pager --failed; systemctl --no-pager status srv-a5.automount srv-a5.mount; journalctl --no-pager -b -n 30" >&2
                 fail "an automount does not answer"
         }
-        files_intact "$CT_PID"
+        files_intact "$NAME"
 }
 
 @test "LXC, nested=catatonic: PrivateTmp= and unshare -m services, three rounds" {
@@ -45,26 +39,15 @@ teardown() {
         local i
         lxc_create "$NAME"
         lxc_start "$NAME"
-        write_files "$CT_PID"
-        ct_sh "$CT_PID" "cat >/etc/systemd/system/nested-private.service <<'UNIT'
-[Service]
-PrivateTmp=yes
-ExecStart=/bin/sleep infinity
-UNIT
-cat >/etc/systemd/system/nested-unshare.service <<'UNIT'
-[Service]
-ExecStart=/usr/bin/unshare -m --propagation private /bin/sleep infinity
-UNIT
-systemctl daemon-reload && systemctl start nested-private.service nested-unshare.service" ||
-                fail "cannot start the nested services"
-        [[ $(nested_pids "$CT_PID" | wc -l) -ge 2 ]] || fail "no nested mount namespaces"
+        write_files "$NAME"
+        nested_start_services "$NAME"
         for ((i = 1; i <= 3; i++)); do
-                lxc_checkpoint "$NAME"
-                lxc_restore "$NAME" -A "$OCI_HOOK"
+                checkpoint_container "$NAME"
+                restore_container "$NAME" -A "$OCI_HOOK_BIN"
                 grep -a '^oci-autofs-restore: ' "$(lxc_dir "$NAME")/images/restore.log" |
                         sed "s/^/round $i: /" >&3 || true
-                all_automounts_answer "$CT_PID" || fail "round $i: an automount hangs"
-                files_intact "$CT_PID" || fail "round $i: data lost in the main namespace"
+                all_answer "$CT_PID" || fail "round $i: an automount hangs"
+                files_intact "$NAME" || fail "round $i: data lost in the main namespace"
                 nested_files_intact "$CT_PID" || fail "round $i: data lost in a nested namespace"
         done
 }

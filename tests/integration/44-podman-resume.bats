@@ -15,6 +15,7 @@ setup() {
         if [[ -e /etc/criu/runc.conf ]] && grep -q action-script /etc/criu/runc.conf; then
                 rig_unavailable "/etc/criu/runc.conf registers an action script"
         fi
+        use_runtime podman
         NAME=$(oci_name podman)
 }
 
@@ -27,10 +28,6 @@ teardown() {
         return $rc
 }
 
-podman_sh() {
-        timeout 60 podman exec "$1" sh -c "$2" </dev/null 3>&-
-}
-
 @test "podman restore, action script in /etc/criu/default.conf: a reader of an unmounted automount keeps going, nothing left in autofs_wait" {
         local root log_lines userdata
         criu_conf_snippet >"$BATS_TEST_TMPDIR/default.conf"
@@ -39,8 +36,8 @@ podman_sh() {
         OCI_HOOKS_DIR=$BATS_TEST_TMPDIR/no-hooks.d
         mkdir -p "$OCI_HOOKS_DIR"
         oci_podman_start "$NAME"
-        reader_start podman_sh "$NAME"
-        oci_podman container checkpoint "$NAME" >/dev/null || fail "podman container checkpoint failed"
+        reader_start "$NAME"
+        checkpoint_container "$NAME"
         # The gate opens while the container is checkpointed: the first access comes at resume.
         root=$(timeout 60 podman mount "$NAME") || fail "podman mount $NAME failed"
         GATE_MOUNTED=1
@@ -49,12 +46,11 @@ podman_sh() {
         GATE_MOUNTED=
         criu_conf_install "$BATS_TEST_TMPDIR/default.conf" || fail "cannot install $CRIU_CONF"
         # --keep: podman removes CRIU's restore.log otherwise.
-        oci_podman container restore --keep "$NAME" >/dev/null || fail "podman container restore failed"
+        restore_container "$NAME" --keep
         criu_conf_restore
-        oci_podman_pid "$NAME"
         reader_keeps_going "$CT_PID"
-        oci_all_answer "$CT_PID" "${OCI_AUTOMOUNTS[@]}" || fail "an automount does not answer"
-        # The pre-resume worker repaired; post-resume printed its lines into CRIU's log.
+        all_answer "$CT_PID" 1 || fail "an automount does not answer"
+        # The early repairer did the repair; post-resume printed its lines into CRIU's log.
         userdata=$(timeout 30 podman inspect -f '{{.StaticDir}}' "$NAME") || fail "podman inspect failed"
         log_lines=$(grep -a '^oci-autofs-restore: ' "$userdata/restore.log")
         echo "$log_lines"

@@ -29,7 +29,7 @@ teardown() {
 # boot_hostile SCENARIO [ARGS...]: a container whose PID 1 is hostile-systemd; sets CT_PID.
 boot_hostile() {
         local i
-        boot "$NAME" --bind "$HOSTILE=$HOSTILE_IN_CT" --init "$HOSTILE_IN_CT $*"
+        start_runc_container "$NAME" --bind "$HOSTILE=$HOSTILE_IN_CT" --init "$HOSTILE_IN_CT $*"
         for ((i = 0; i < 100; i++)); do
                 [[ -e /proc/$CT_PID/root/run/hostile-systemd.ready ]] && return 0
                 sleep 0.05
@@ -228,7 +228,7 @@ echo "hook processes seen: $found, ways out: $escapes"
 }
 
 @test "a symlink, file or FIFO at a stash name does not switch the stash off" {
-        boot "$NAME"
+        start_runc_container "$NAME"
         write_files "$NAME"
         for kind in symlink file fifo; do
                 nsenter -t "$CT_PID" -m rm -rf /run/autofs-restore-hook
@@ -240,17 +240,10 @@ echo "hook processes seen: $found, ways out: $escapes"
                 esac
                 "$REPAIR_BREAK" --pid "$CT_PID" >/dev/null
                 # Stopped with the trees set aside: they are in a stash of the run's own.
-                AUTOFS_RESTORE_HOOK_STOP_AT=set-aside "$REPAIR_HOOK_FAULT" --pid "$CT_PID" \
-                        >"$BATS_TEST_TMPDIR/hook.log" 2>&1 &
-                HOOK_PID=$!
-                for ((i = 0; i < 200; i++)); do
-                        worker=$(rig_child_of "$HOOK_PID") || worker=
-                        [[ -n $worker && $(rig_proc_state "$worker") == T* ]] && break
-                        sleep 0.05
-                done
+                start_hook_stopped_at set-aside
                 grep -Eq ' /run/autofs-restore-hook\.[0-9a-f]{16}/srv-a1\.automount ' "/proc/$CT_PID/mountinfo" ||
                         fail "$kind: no tree in a stash: $(cat "$BATS_TEST_TMPDIR/hook.log")"
-                kill -CONT "$worker"
+                kill -CONT "$WORKER_PID"
                 status=0
                 wait "$HOOK_PID" || status=$?
                 HOOK_PID=
@@ -266,7 +259,7 @@ echo "hook processes seen: $found, ways out: $escapes"
 }
 
 @test "trees in a stash-like directory the container made are not mounted by the hook" {
-        boot "$NAME"
+        start_runc_container "$NAME"
         write_files "$NAME"
         tops_before=$(tops_of "$CT_PID")
         for dir in /run/autofs-restore-hook /run/autofs-restore-hook.0123456789abcdef; do
@@ -286,7 +279,7 @@ echo "hook processes seen: $found, ways out: $escapes"
 }
 
 @test "--name in the LXC front end ignores a container process titled like an LXC monitor" {
-        boot "$NAME" --init "sleep infinity"
+        start_runc_container "$NAME" --init "sleep infinity"
         timeout 10 runc exec -d "$NAME" bash -c 'exec -a "[lxc monitor] /var/lib/lxc arhspoof40" sleep 600' </dev/null
         for ((i = 0; i < 100; i++)); do
                 pgrep -f '^\[lxc monitor\] /var/lib/lxc arhspoof40' >/dev/null && break

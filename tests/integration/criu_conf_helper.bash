@@ -44,6 +44,11 @@ criu_conf_restore() {
         fi
 }
 
+# hook_lines LOG: what the hook printed into a CRIU log.
+hook_lines() {
+        grep -a '^oci-autofs-restore: ' "$1" || true
+}
+
 # The shipped snippet, with the binary of this build instead of the installed one.
 criu_conf_snippet() {
         sed "s|^action-script /usr/bin/oci-autofs-restore\$|action-script $RIG_TOP/build/oci-autofs-restore|" \

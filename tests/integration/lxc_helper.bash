@@ -2,17 +2,15 @@
 # shellcheck shell=bash
 #
 # Helpers for the LXC tests: real LXC 5.0 containers running systemd, checkpointed and restored
-# with the rig's CRIU. Load after test_helper. Each container lives in a private lxcpath under
-# $LXC_WORK (never /var/lib/lxc), on a copy of the cached rootfs; lxc_teardown stops and
-# destroys it whatever the test did.
+# with the rig's CRIU; the LXC adapter (see use_runtime in test_helper.bash). Load after
+# test_helper. Each container lives in a private lxcpath under $LXC_WORK (never /var/lib/lxc), on
+# a copy of the cached rootfs; lxc_teardown stops and destroys it whatever the test did.
+# shellcheck disable=SC2034 # CT_PID, EXEC_ARGV, RESTORED_MS are read by test_helper and the tests
 
 LXC_HOOK=$RIG_TOP/build/lxc-autofs-restore
 LXC_INCLUDE_IN=$RIG_TOP/docs/lxc/autofs-restore.conf.in
 LXC_WORK=$RIG_WORK/lxc
 LXC_PREFIX=${RIG_PREFIX}lxc-
-LXC_SRV_AUTOMOUNTS=(/srv/a1 /srv/a2 /srv/a3 /srv/a4 /srv/a5 /srv/a6 /srv/a7 /srv/a8)
-# Half of them get a tmpfs with a file on top before the checkpoint.
-LXC_WITH_FILES=(/srv/a1 /srv/a2 /srv/a3 /srv/a4)
 
 LXC_CONTAINERS=()
 
@@ -42,6 +40,12 @@ lxc_run() {
         else
                 PATH=$criu_dir:$PATH timeout 120 "$@"
         fi
+}
+
+# lxc_name [WORD]: arh-lxc-<run>-[WORD-]<test number>, unique to this run, so that two runs at
+# once never share a container.
+lxc_name() {
+        printf '%s%s-%s%s\n' "$LXC_PREFIX" "${BATS_ROOT_PID:-$$}" "${1:+$1-}" "$BATS_TEST_NUMBER"
 }
 
 lxc_dir() {
@@ -139,25 +143,6 @@ lxc_include() {
         printf '%s\n' "$out"
 }
 
-lxc_ct_pid() {
-        local pid
-        pid=$(lxc-info -P "$(lxc_path "$1")" -n "$1" -pH 2>/dev/null) || return 1
-        [[ $pid =~ ^[0-9]+$ && $pid -gt 1 ]] || return 1
-        printf '%s\n' "$pid"
-}
-
-# Waits until systemd inside the container of PID says running or degraded.
-lxc_wait_systemd() {
-        local pid=$1 state="" deadline=$((SECONDS + ${2:-30}))
-        while ((SECONDS < deadline)); do
-                state=$(timeout 5 nsenter -t "$pid" -m -p -- systemctl is-system-running 2>/dev/null </dev/null) || true
-                [[ $state == running || $state == degraded ]] && return 0
-                sleep 0.2
-        done
-        echo "systemd state: ${state:-unknown}" >&2
-        return 1
-}
-
 # lxc_start NAME: starts NAME and waits for its systemd; sets CT_PID.
 lxc_start() {
         local name=$1 dir
@@ -166,11 +151,27 @@ lxc_start() {
                 tail -n 30 "$dir/lxc.log" >&2
                 fail "lxc-start $name failed"
         fi
-        CT_PID=$(lxc_ct_pid "$name") || fail "no init PID for $name"
-        lxc_wait_systemd "$CT_PID" 30 || {
-                timeout 10 nsenter -t "$CT_PID" -m -p -- journalctl --no-pager -b -n 40 </dev/null >&2
-                fail "systemd in $name did not come up"
+        CT_PID=$(container_pid "$name")
+        wait_for_systemd "$name"
+}
+
+# --- the LXC adapter (see use_runtime) ---------------------------------------------------------
+
+# In the container's mount and PID namespaces, from the host.
+lxc_exec_argv() {
+        local pid
+        pid=$(lxc_pid "$1") || {
+                echo "no init PID for $1" >&2
+                return 1
         }
+        EXEC_ARGV=(nsenter -t "$pid" -m -p --)
+}
+
+lxc_pid() {
+        local pid
+        pid=$(lxc-info -P "$(lxc_path "$1")" -n "$1" -pH 2>/dev/null) || return 1
+        [[ $pid =~ ^[0-9]+$ && $pid -gt 1 ]] || return 1
+        printf '%s\n' "$pid"
 }
 
 lxc_checkpoint() {
@@ -184,87 +185,35 @@ lxc_checkpoint() {
         fi
 }
 
-# lxc_restore NAME [lxc-checkpoint options]: restores NAME from its images; sets CT_PID.
+# lxc_restore NAME [lxc-checkpoint options]: restores NAME from its images, with
+# LXC_CHECKPOINT_TOOL instead of lxc-checkpoint if set (the same tool under another name).
 lxc_restore() {
-        lxc_restore_with lxc-checkpoint "$@"
-}
-
-# lxc_restore_with TOOL NAME [options]: the same with another binary than lxc-checkpoint.
-lxc_restore_with() {
-        local tool=$1 name=$2 images
-        shift 2
-        images=$(lxc_dir "$name")/images
-        if ! lxc_run "$tool" -P "$(lxc_path "$name")" -n "$name" -r -D "$images" "$@" \
-                -l DEBUG -o "$(lxc_dir "$name")/lxc.log" </dev/null; then
-                tail -n 30 "$images/restore.log" >&2
-                fail "lxc-checkpoint -r $name failed"
-        fi
-        CT_PID=$(lxc_ct_pid "$name") || fail "no init PID for $name after the restore"
-}
-
-# ct_sh PID COMMAND: runs COMMAND in the container's mount and PID namespaces (the test runs
-# it; the product never executes anything).
-ct_sh() {
-        local pid=$1
+        local tool=${LXC_CHECKPOINT_TOOL:-lxc-checkpoint} name=$1 images rc=0
         shift
-        timeout 10 nsenter -t "$pid" -m -p -- sh -c "$*" </dev/null
+        images=$(lxc_dir "$name")/images
+        lxc_run "$tool" -P "$(lxc_path "$name")" -n "$name" -r -D "$images" "$@" \
+                -l DEBUG -o "$(lxc_dir "$name")/lxc.log" </dev/null || rc=$?
+        RESTORED_MS=$(now_ms)
+        if ((rc != 0)); then
+                tail -n 30 "$images/restore.log" >&2
+                fail "${tool##*/} -r $name failed"
+        fi
 }
 
-write_files() {
-        local pid=$1 p
-        for p in "${LXC_WITH_FILES[@]}"; do
-                ct_sh "$pid" "echo 'content of $p' > $p/file" || fail "cannot write to $p"
-        done
-}
+# --- what LXC tests look at --------------------------------------------------------------------
 
-files_intact() {
-        local pid=$1 p got
-        for p in "${LXC_WITH_FILES[@]}"; do
-                got=$(ct_sh "$pid" "cat $p/file") || true
-                if [[ $got != "content of $p" ]]; then
-                        echo "file on $p lost or changed: '$got'" >&2
-                        return 1
-                fi
-        done
-}
-
-# The autofs mount points of the container of PID, from the host's view of its mount table.
-autofs_mounts() {
-        awk '$(NF - 2) == "autofs" { print $5 }' "/proc/$1/mountinfo" | sort -u
-}
-
-# Every autofs in the container answers an access from inside within 3 s.
-all_automounts_answer() {
-        local pid=$1 p n=0 bad=()
-        for p in $(autofs_mounts "$pid"); do
-                n=$((n + 1))
-                rig_automount_answers "$pid" "$p" 3 || bad+=("$p ($RIG_HANG_STATE)")
-        done
-        ((n >= ${#LXC_SRV_AUTOMOUNTS[@]})) || { echo "only $n autofs mounts" >&2; return 1; }
-        ((${#bad[@]} == 0)) || { echo "hung: ${bad[*]}" >&2; return 1; }
-}
-
-# How often each of our automount units was stopped in this boot of the container ("Unset
-# automount" is systemd's message when it stops one), as "unit count" lines.
+# automount_stops NAME: how often each of the automount units was stopped in this boot of the
+# container ("Unset automount" is systemd's message when it stops one), as "unit count" lines.
 automount_stops() {
-        local pid=$1 p unit out
-        for p in "${LXC_SRV_AUTOMOUNTS[@]}"; do
-                unit=srv-${p##*/}.automount
+        local name=$1 p unit out
+        for p in "${AUTOMOUNTS[@]}"; do
+                unit=$(automount_unit "$p")
                 # journalctl's own failure must not read as "stopped 0 times".
-                out=$(ct_sh "$pid" "journalctl --no-pager -b -o cat -u $unit") || {
+                out=$(ct_exec "$name" journalctl --no-pager -b -o cat -u "$unit") || {
                         echo "journalctl for $unit failed" >&2
                         return 1
                 }
                 printf '%s %s\n' "$unit" "$(grep -c '^Unset automount' <<<"$out")"
-        done
-}
-
-# Waits until the process PID (a watcher left by the pre-start hook) has ended.
-wait_process_gone() {
-        local pid=$1 deadline=$((SECONDS + ${2:-60}))
-        while kill -0 "$pid" 2>/dev/null; do
-                ((SECONDS < deadline)) || return 1
-                sleep 0.1
         done
 }
 

@@ -3,9 +3,10 @@
 # Helpers for tests with nested mount namespaces in the container.
 
 # Units started before the checkpoint (runc exec processes are not checkpointed): a service with
-# PrivateTmp=yes, and one whose process runs in a mount namespace of its own with private
-# propagation. Both are created after write_files, so their namespaces hold copies of the
-# automounts with the tmpfs and its file on top.
+# PrivateTmp=yes, and one whose process runs in a mount namespace of its own with the propagation
+# PROPAGATION (default private). Both are created after write_files, so their
+# namespaces hold copies of the automounts with the tmpfs and its file on top.
+# nested_start_services NAME [PROPAGATION]
 nested_start_services() {
         local name=$1 extra=${2:-}
         ct_sh "$name" "cat >/etc/systemd/system/nested-private.service <<'UNIT'
@@ -76,10 +77,9 @@ nested_round_checks() {
 # the checkpoint and the first access comes right at resume. (Unmounting it again in each round
 # would race with systemd: a request that comes while systemd still handles the unmount is never
 # answered, restore or not.)
-# $1 is how to run a command in the container (ct_sh of the runc or the LXC helpers) and $2
-# its first argument.
+# reader_start NAME
 reader_start() {
-        "$@" "cat >/etc/systemd/system/reader.service <<'UNIT'
+        ct_sh "$1" "cat >/etc/systemd/system/reader.service <<'UNIT'
 [Service]
 ExecStart=/bin/sh -c 'n=0; while :; do [ -e /reader.go ] && ls /srv/a5 >/dev/null 2>&1; n=\$((n+1)); echo \$n >/run/reader.count; sleep 0.05; done'
 UNIT

@@ -5,25 +5,19 @@
 # config.json, podman with the shipped hooks.d file, checkpoint/restore with the rig's CRIU,
 # and reading what the hook and its detached watcher logged. Load after test_helper.
 #
-# Every container and image made here is named arh-oci-*; runc containers are registered in
-# RIG_CONTAINERS (removed by rig_teardown), podman ones in OCI_PODMAN_CONTAINERS and
-# OCI_PODMAN_IMAGES (removed by oci_teardown).
+# Holds the podman adapter (see use_runtime in test_helper.bash). Every container and image made
+# here is named arh-oci-*; runc containers are registered in RIG_CONTAINERS (removed by
+# rig_teardown), podman ones in OCI_PODMAN_CONTAINERS and OCI_PODMAN_IMAGES (removed by
+# oci_teardown).
 # shellcheck disable=SC2034 # the constants and OCI_* results are read by the .bats file
 
-OCI_HOOK_BIN=$RIG_TOP/build/oci-autofs-restore
 OCI_HOOKS_D_IN=$RIG_TOP/docs/hooks.d/oci-autofs-restore.json.in
 OCI_PREFIX=arh-oci-
-# The automounts of the rig's image, and those that get a tmpfs with a file on top before a
-# checkpoint. The others stay untouched, so that both kinds of automount are restored.
-OCI_AUTOMOUNTS=(/srv/a1 /srv/a2 /srv/a3 /srv/a4 /srv/a5 /srv/a6 /srv/a7 /srv/a8
-        /proc/sys/fs/binfmt_misc)
-OCI_WITH_FILES=(/srv/a1 /srv/a2 /srv/a3 /srv/a4)
 # README's promise: the repair is done within a second of the restore returning.
 OCI_REPAIR_BUDGET_MS=1000
-# Every automount answered and every file read back (through runc exec, which costs most of it).
+# Every automount answered and every file read back (through the runtime's exec, which costs
+# most of it).
 OCI_ANSWER_BUDGET_MS=3000
-# systemd in a podman container has /proc/sys read-only: no binfmt_misc automount there.
-OCI_PODMAN_AUTOMOUNTS=(/srv/a1 /srv/a2 /srv/a3 /srv/a4 /srv/a5 /srv/a6 /srv/a7 /srv/a8)
 
 OCI_PODMAN_CONTAINERS=()
 OCI_PODMAN_IMAGES=()
@@ -31,10 +25,6 @@ OCI_PODMAN_IMAGES=()
 # arh-oci-<test number>[-SUFFIX]
 oci_name() {
         printf '%s%s%s\n' "$OCI_PREFIX" "$BATS_TEST_NUMBER" "${1:+-$1}"
-}
-
-oci_now_ms() {
-        date +%s%3N
 }
 
 # oci_require [criu] [podman]: the rig's prerequisites plus the hook binary.
@@ -86,85 +76,21 @@ oci_add_hook() {
 
 # oci_runc_start NAME HOOKS -- [make-bundle options]: HOOKS is a list of "STAGE ARG,ARG,..."
 # words separated by ';' (e.g. "createRuntime --stage=createRuntime,--log-file=/x"). Makes the
-# bundle, adds the hooks, starts the container and waits for systemd. Sets OCI_BUNDLE, CT_PID.
+# bundle, adds the hooks, starts the container and waits for systemd. Sets RUNC_BUNDLE, CT_PID.
 oci_runc_start() {
-        local name=$1 hooks=$2 spec stage state
+        local name=$1 hooks=$2 spec stage
         local -a specs args
         shift 2
         [[ ${1:-} == -- ]] && shift
-        RIG_CONTAINERS+=("$name")
-        rig_remove_container "$name"
-        rig_remove_bundle "$name"
-        OCI_BUNDLE=$("$RIG_DIR/make-bundle" "$name" "$@") || fail "make-bundle $name failed"
+        make_runc_bundle "$name" "$@"
         IFS=';' read -r -a specs <<<"$hooks"
         for spec in "${specs[@]}"; do
                 [[ -n $spec ]] || continue
                 stage=${spec%% *}
                 IFS=, read -r -a args <<<"${spec#* }"
-                oci_add_hook "$OCI_BUNDLE" "$stage" "${args[@]}" || fail "cannot add the $stage hook"
+                oci_add_hook "$RUNC_BUNDLE" "$stage" "${args[@]}" || fail "cannot add the $stage hook"
         done
-        if ! rig_runc_run "$name" "$OCI_BUNDLE"; then
-                cat "$OCI_BUNDLE/console.log" >&2
-                fail "runc could not start $name"
-        fi
-        if ! state=$(rig_wait_systemd "$name" 30); then
-                rig_container_journal "$name" >&2
-                fail "systemd in $name did not come up within 30 s (state: $state)"
-        fi
-        CT_PID=$(rig_container_pid "$name") || fail "no PID for $name"
-}
-
-# Restores NAME and sets OCI_RESTORED_MS to the moment runc returned.
-oci_runc_restore() {
-        restore_runc "$1"
-        OCI_RESTORED_MS=$((RESTORED_NS / 1000000))
-        CT_PID=$(rig_container_pid "$1") || fail "no PID for $1 after restore"
-}
-
-# oci_write_files EXEC...: mounts the tmpfs of OCI_WITH_FILES by writing a file on each, through
-# the given exec command (e.g. "runc exec NAME" or "podman exec NAME").
-oci_write_files() {
-        local p
-        for p in "${OCI_WITH_FILES[@]}"; do
-                timeout 10 "$@" sh -c "echo 'content of $p' > $p/file" </dev/null ||
-                        fail "cannot write to $p"
-        done
-}
-
-oci_files_intact() {
-        local p got
-        for p in "${OCI_WITH_FILES[@]}"; do
-                got=$(timeout 5 "$@" cat "$p/file" </dev/null) || {
-                        echo "cannot read $p/file" >&2
-                        return 1
-                }
-                [[ $got == "content of $p" ]] || {
-                        echo "$p/file: '$got'" >&2
-                        return 1
-                }
-        done
-}
-
-# oci_all_answer PID PATH...: every access from inside the container completes (one second
-# each at most); a hang is reported with what the process was blocked on.
-oci_all_answer() {
-        local pid=$1 p rc
-        shift
-        for p in "$@"; do
-                rc=0
-                rig_automount_answers "$pid" "$p" 1 || rc=$?
-                case $rc in
-                0) ;;
-                1)
-                        echo "$p hangs ($RIG_HANG_STATE)" >&2
-                        return 1
-                        ;;
-                *)
-                        echo "$p: the access failed" >&2
-                        return 1
-                        ;;
-                esac
-        done
+        run_runc_bundle "$name"
 }
 
 # oci_log FILE: the --log-file lines in the shape of the hook's stderr lines, "PROGRAM: ...":
@@ -176,8 +102,8 @@ oci_log() {
 # oci_wait_for_log FILE REGEX TIMEOUT_MS: waits until a line of FILE matches.
 oci_wait_for_log() {
         local file=$1 regex=$2 deadline
-        deadline=$(($(oci_now_ms) + $3))
-        while (($(oci_now_ms) < deadline)); do
+        deadline=$(($(now_ms) + $3))
+        while (($(now_ms) < deadline)); do
                 oci_log "$file" | grep -Eq -- "$regex" && return 0
                 sleep 0.02
         done
@@ -187,18 +113,6 @@ oci_wait_for_log() {
 # The PID of the last watcher the hook reported in FILE.
 oci_watcher_pid() {
         sed -n 's/.* watcher \([0-9][0-9]*\) repairs .*/\1/p' "$1" | tail -n 1
-}
-
-# oci_wait_gone PID TIMEOUT_MS: the process (not our child) has exited.
-oci_wait_gone() {
-        local pid=$1 deadline
-        deadline=$(($(oci_now_ms) + $2))
-        while (($(oci_now_ms) < deadline)); do
-                [[ -e /proc/$pid ]] || return 0
-                [[ $(rig_proc_state "$pid" 2>/dev/null) == Z* ]] && return 0
-                sleep 0.02
-        done
-        return 1
 }
 
 # The state JSON a runtime would write, for the tests that run the hook by hand.
@@ -237,7 +151,7 @@ oci_hooks_dir() {
 # oci_podman_start NAME: a systemd container from OCI_IMAGE with the hooks in OCI_HOOKS_DIR, as
 # TESTRIG.md describes. Sets CT_PID.
 oci_podman_start() {
-        local name=$1 state='' i
+        local name=$1
         OCI_PODMAN_CONTAINERS+=("$name")
         timeout 60 podman rm -f "$name" >/dev/null 2>&1
         timeout 60 podman --hooks-dir "$OCI_HOOKS_DIR" run -d --name "$name" --runtime runc \
@@ -245,19 +159,8 @@ oci_podman_start() {
                 --cap-add SYS_ADMIN --systemd=always "$OCI_IMAGE" \
                 /sbin/init systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=1 \
                 </dev/null >/dev/null 3>&- || fail "podman run $name failed"
-        for ((i = 0; i < 150; i++)); do
-                state=$(timeout 5 podman exec "$name" systemctl is-system-running 2>/dev/null </dev/null) || true
-                [[ $state == running || $state == degraded ]] && break
-                sleep 0.2
-        done
-        [[ $state == running || $state == degraded ]] ||
-                fail "systemd in $name did not come up (state: ${state:-unknown})"
-        oci_podman_pid "$name"
-}
-
-oci_podman_pid() {
-        CT_PID=$(timeout 30 podman inspect -f '{{.State.Pid}}' "$1") || fail "podman inspect $1 failed"
-        [[ $CT_PID =~ ^[1-9][0-9]*$ ]] || fail "no PID for $1 ($CT_PID)"
+        wait_for_systemd "$name"
+        CT_PID=$(container_pid "$name")
 }
 
 # podman looks criu up in PATH.
@@ -265,23 +168,46 @@ oci_podman() {
         PATH=$RIG_CRIU_DIR:$PATH timeout 120 podman --hooks-dir "$OCI_HOOKS_DIR" "$@" </dev/null 3>&-
 }
 
+# --- the podman adapter (see use_runtime) ------------------------------------------------------
+
+podman_exec_argv() {
+        EXEC_ARGV=(podman exec "$1")
+}
+
+podman_pid() {
+        timeout 30 podman inspect -f '{{.State.Pid}}' "$1"
+}
+
+podman_checkpoint() {
+        oci_podman container checkpoint "$1" >/dev/null || fail "podman container checkpoint $1 failed"
+}
+
+podman_restore() {
+        local rc=0
+        oci_podman container restore "$@" >/dev/null || rc=$?
+        RESTORED_MS=$(now_ms)
+        ((rc == 0)) || fail "podman container restore $1 failed"
+}
+
+# oci_podman_remove container|image NAME: removes it whatever its state; fails when it is left.
+oci_podman_remove() {
+        local kind=$1 name=$2
+        timeout 60 podman "$kind" rm -f "$name" >/dev/null 2>&1 || true
+        if timeout 30 podman "$kind" exists "$name"; then
+                echo "teardown: podman $kind $name is left" >&2
+                return 1
+        fi
+}
+
 # Fails (and so fails the test) when a podman container or image is left.
 oci_teardown() {
         local name rc=0
         for name in "${OCI_PODMAN_CONTAINERS[@]}"; do
-                timeout 60 podman rm -f "$name" >/dev/null 2>&1 || true
-                if timeout 30 podman container exists "$name"; then
-                        echo "teardown: podman container $name is left" >&2
-                        rc=1
-                fi
+                oci_podman_remove container "$name" || rc=1
         done
         OCI_PODMAN_CONTAINERS=()
         for name in "${OCI_PODMAN_IMAGES[@]}"; do
-                timeout 60 podman rmi -f "$name" >/dev/null 2>&1 || true
-                if timeout 30 podman image exists "$name"; then
-                        echo "teardown: podman image $name is left" >&2
-                        rc=1
-                fi
+                oci_podman_remove image "$name" || rc=1
         done
         OCI_PODMAN_IMAGES=()
         return $rc

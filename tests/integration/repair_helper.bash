@@ -1,44 +1,19 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
-# Helpers for the repair engine's tests: containers, the mounts at each automount, files.
+# For the repair engine's tests: the hook's builds, the mounts at each automount, stopped runs.
+# shellcheck disable=SC2034 # the constants are read by the .bats files
 
 # ARH_REPAIR_HOOK: another build of the hook, e.g. an older one to show that a test can fail.
 REPAIR_HOOK=${ARH_REPAIR_HOOK:-$RIG_TOP/build/oci-autofs-restore}
 # The test build with stop points (AUTOFS_RESTORE_HOOK_STOP_AT), never installed.
 REPAIR_HOOK_FAULT=${ARH_REPAIR_HOOK_FAULT:-$RIG_TOP/build/test-bin/oci-autofs-restore}
 REPAIR_BREAK=$RIG_TOP/build/autofs-break
-AUTOMOUNTS=(/srv/a1 /srv/a2 /srv/a3 /srv/a4 /srv/a5 /srv/a6 /srv/a7 /srv/a8 /proc/sys/fs/binfmt_misc)
-# Half of the automounts get a tmpfs with files on top before a restore.
-WITH_FILES=(/srv/a1 /srv/a2 /srv/a3 /srv/a4)
 
-# Boots a systemd container NAME from the cached rootfs (see start_runc_container); sets CT_PID.
-boot() {
-        start_runc_container "$@"
-        CT_PID=$(container_pid "$1")
-}
-
-ct_sh() {
-        local name=$1
-        shift
-        timeout 10 runc exec "$name" sh -c "$*" </dev/null
-}
-
-# Mounts the tmpfs of the first automounts and leaves a file on each.
-write_files() {
-        local name=$1 p
-        for p in "${WITH_FILES[@]}"; do
-                ct_sh "$name" "echo 'content of $p' > $p/file" || fail "cannot write to $p"
-        done
-}
-
-files_intact() {
-        local name=$1 p
-        for p in "${WITH_FILES[@]}"; do
-                [[ $(ct_sh "$name" "cat $p/file") == "content of $p" ]] || {
-                        echo "file on $p lost or changed" >&2
-                        return 1
-                }
-        done
+# A CRIU configuration that names the hook as action script, for a container's org.criu.config
+# annotation (the host's /etc/criu stays untouched); sets CRIU_CONF.
+write_action_script_conf() {
+        CRIU_CONF=$BATS_TEST_TMPDIR/criu.conf
+        echo "action-script $REPAIR_HOOK" >"$CRIU_CONF"
 }
 
 # "MAJ:MIN ROOT FSTYPE" of the topmost mount at PATH in the container of PID, from the host:
@@ -59,26 +34,6 @@ tops_of() {
         local pid=$1 p
         for p in "${WITH_FILES[@]}"; do
                 printf '%s=%s\n' "$p" "$(top_mount "$pid" "$p")"
-        done
-}
-
-all_answer() {
-        local pid=$1 p
-        for p in "${AUTOMOUNTS[@]}"; do
-                rig_automount_answers "$pid" "$p" 3 || {
-                        echo "$p hangs ($RIG_HANG_STATE)" >&2
-                        return 1
-                }
-        done
-}
-
-# Automounts with nothing on top: after a restore, accesses to them hang.
-EMPTY_AUTOMOUNTS=(/srv/a5 /srv/a6 /srv/a7 /srv/a8 /proc/sys/fs/binfmt_misc)
-
-all_hang() {
-        local pid=$1 p
-        for p in "${EMPTY_AUTOMOUNTS[@]}"; do
-                automount_hangs "$pid" "$p" 1 || return 1
         done
 }
 
@@ -115,4 +70,25 @@ no_leftovers_in() {
                 echo "a stash directory is left" >&2
                 return 1
         }
+}
+
+# start_hook_stopped_at POINT [HOOK-OPTION...]: runs the test build of the hook on CT_PID (under
+# HOOK_LAUNCHER, e.g. setsid, when set) until the worker stops itself at POINT; the hook's output
+# goes to $BATS_TEST_TMPDIR/hook.log. Sets HOOK_PID, WORKER_PID and STOPPED_PIDS (both).
+start_hook_stopped_at() {
+        local point=$1 i state
+        shift
+        [[ -x $REPAIR_HOOK_FAULT ]] || fail "$REPAIR_HOOK_FAULT not built (make)"
+        AUTOFS_RESTORE_HOOK_STOP_AT=$point ${HOOK_LAUNCHER:-} "$REPAIR_HOOK_FAULT" --pid "$CT_PID" "$@" \
+                >"$BATS_TEST_TMPDIR/hook.log" 2>&1 &
+        HOOK_PID=$!
+        for ((i = 0; i < 200; i++)); do
+                WORKER_PID=$(rig_child_of "$HOOK_PID") || WORKER_PID=
+                state=
+                [[ -n $WORKER_PID ]] && state=$(rig_proc_state "$WORKER_PID")
+                [[ $state == T* ]] && break
+                sleep 0.05
+        done
+        [[ $state == T* ]] || fail "the worker did not stop at $point: $(cat "$BATS_TEST_TMPDIR/hook.log")"
+        STOPPED_PIDS="$HOOK_PID $WORKER_PID"
 }

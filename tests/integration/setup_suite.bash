@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 #
 # Run once by bats before any test file: removes the containers, bundles and images an aborted
-# earlier run left behind (anything named arh-*), so that tests start from a clean machine.
+# earlier run left behind (anything named arh-*, LXC's under its work directory too), so that
+# tests start from a clean machine.
 
 setup_suite() {
         # shellcheck disable=SC2034 # read by lib.sh
@@ -15,4 +16,8 @@ setup_suite() {
         # shellcheck source=criu_conf_helper.bash
         source "$(dirname "${BASH_SOURCE[0]}")/criu_conf_helper.bash"
         criu_conf_restore
+        # LXC containers live in private lxcpaths, which the sweep above does not see.
+        # shellcheck source=lxc_helper.bash
+        source "$(dirname "${BASH_SOURCE[0]}")/lxc_helper.bash"
+        lxc_cleanup_stale
 }

@@ -3,8 +3,10 @@
 # Variables here are read by the test files and by lib.sh; $output comes from bats' run:
 # shellcheck disable=SC2034,SC2154
 #
-# Helpers for the integration tests: real runc containers running systemd, real CRIU, the
-# restore simulator. Load with "load test_helper" and call rig_teardown from teardown().
+# Shared by all integration tests: real containers running systemd (runc here, podman in
+# oci_helper.bash, LXC in lxc_helper.bash, each a small adapter under one set of container
+# operations), real CRIU, the restore simulator. Load with "load test_helper" and call
+# rig_teardown from teardown().
 #
 # Every container is named with the suite's prefix (arh-) and registered here as it is made,
 # so that teardown removes it whatever the test did; setup_suite.bash removes what an aborted
@@ -17,6 +19,7 @@ load /usr/lib/bats/bats-support/load.bash
 load /usr/lib/bats/bats-assert/load.bash
 
 ARH_AUTOFS_BREAK=${ARH_AUTOFS_BREAK:-$RIG_TOP/build/autofs-break}
+OCI_HOOK_BIN=$RIG_TOP/build/oci-autofs-restore
 
 # What this test made, for rig_teardown.
 RIG_CONTAINERS=()
@@ -64,36 +67,271 @@ rig_require() {
         done
 }
 
-# start_runc_container NAME [make-bundle options]: makes the bundle, starts the container and,
-# unless --init replaced systemd, waits until systemd says running or degraded.
-start_runc_container() {
-        local name=$1 bundle state arg with_systemd=1
-        shift
-        for arg in "$@"; do
-                [[ $arg == --init ]] && with_systemd=0
+# --- the container, whatever runs it ---------------------------------------------------------
+#
+# One definition of each thing a test does to its container; what differs between runtimes is a
+# small adapter, chosen with use_runtime. The adapter of runtime RT is four functions:
+#   RT_exec_argv NAME           sets EXEC_ARGV to the command line that runs a command in NAME
+#   RT_pid NAME                 prints the host PID of NAME's init
+#   RT_checkpoint NAME          checkpoints NAME (it stops)
+#   RT_restore NAME [OPTION...] restores NAME and sets RESTORED_MS to the moment the runtime
+#                               returned
+# runc's is below, podman's in oci_helper.bash, LXC's in lxc_helper.bash.
+
+# The automounts of the rig's image: 8 tmpfs under /srv (srv-a8 has an idle timeout) and
+# systemd's own binfmt_misc automount. The first half gets a tmpfs with a file on top before a
+# checkpoint or a simulated restore; the others stay untouched, so that both kinds are restored.
+SRV_AUTOMOUNTS=(/srv/a1 /srv/a2 /srv/a3 /srv/a4 /srv/a5 /srv/a6 /srv/a7 /srv/a8)
+WITH_FILES=("${SRV_AUTOMOUNTS[@]:0:4}")
+
+# use_runtime runc|podman|lxc: the runtime whose adapter the functions below use, and the
+# automounts systemd runs under it (AUTOMOUNTS; EMPTY_AUTOMOUNTS those without files on top).
+use_runtime() {
+        local fn
+        for fn in exec_argv pid checkpoint restore; do
+                declare -F "$1_$fn" >/dev/null || fail "use_runtime: no $1 adapter ($1_$fn): load the file that defines it"
         done
-        RIG_CONTAINERS+=("$name")
-        rig_remove_container "$name"
-        rig_remove_bundle "$name"
-        bundle=$("$RIG_DIR/make-bundle" "$name" "$@") || fail "make-bundle $name $* failed"
-        if ! rig_runc_run "$name" "$bundle"; then
-                cat "$bundle/console.log" >&2
-                fail "runc could not start $name"
-        fi
-        if ((with_systemd == 0)); then
-                [[ $(rig_container_status "$name") == running ]] || fail "$name is not running"
-                return 0
-        fi
-        if ! state=$(rig_wait_systemd "$name" 30); then
+        CT_RUNTIME=$1
+        AUTOMOUNTS=("${SRV_AUTOMOUNTS[@]}")
+        # systemd starts binfmt_misc's automount only where /proc/sys is writable: not under
+        # podman (read-only) nor LXC (proc:mixed).
+        [[ $1 == runc ]] && AUTOMOUNTS+=(/proc/sys/fs/binfmt_misc)
+        EMPTY_AUTOMOUNTS=("${AUTOMOUNTS[@]:${#WITH_FILES[@]}}")
+}
+
+# only_automounts N: the container has only the first N automounts under /srv (make-bundle
+# --automounts N), and binfmt_misc's where the runtime has it.
+only_automounts() {
+        local -a kept=("${SRV_AUTOMOUNTS[@]:0:$1}")
+        [[ ${AUTOMOUNTS[-1]} == /proc/sys/fs/binfmt_misc ]] && kept+=(/proc/sys/fs/binfmt_misc)
+        AUTOMOUNTS=("${kept[@]}")
+        EMPTY_AUTOMOUNTS=("${AUTOMOUNTS[@]:${#WITH_FILES[@]}}")
+}
+
+# The automount unit of WHERE, as systemd and the hook name it.
+automount_unit() {
+        systemd-escape --path --suffix=automount "$1"
+}
+
+# ct_exec NAME COMMAND...: runs COMMAND in the container NAME, without stdin, 10 s at most.
+ct_exec() {
+        local name=$1
+        shift
+        "${CT_RUNTIME}_exec_argv" "$name" || return 125
+        timeout 10 "${EXEC_ARGV[@]}" "$@" </dev/null
+}
+
+# ct_sh NAME SCRIPT...: runs a shell script in the container NAME (the test runs it; the
+# product never executes anything).
+ct_sh() {
+        local name=$1
+        shift
+        ct_exec "$name" sh -c "$*"
+}
+
+container_pid() {
+        local pid
+        pid=$("${CT_RUNTIME}_pid" "$1") || pid=
+        [[ $pid =~ ^[1-9][0-9]*$ ]] || fail "no PID for $CT_RUNTIME container $1 (${pid:-none})"
+        printf '%s\n' "$pid"
+}
+
+# wait_for_systemd NAME: until systemd in NAME says running or degraded (30 s at most).
+wait_for_systemd() {
+        local name=$1 state
+        "${CT_RUNTIME}_exec_argv" "$name" || fail "cannot run a command in $name"
+        if ! state=$(rig_wait_systemd "$name" 30 "${EXEC_ARGV[@]}"); then
                 echo "--- journal of $name ---" >&2
-                rig_container_journal "$name" >&2
+                ct_exec "$name" journalctl --no-pager -b -n 80 >&2 || true
                 fail "systemd in $name did not come up within 30 s (state: $state)"
         fi
 }
 
-container_pid() {
-        rig_container_pid "$1" || fail "no PID for container $1"
+checkpoint_container() {
+        "${CT_RUNTIME}_checkpoint" "$1"
 }
+
+# restore_container NAME [runtime's restore options]: sets CT_PID and RESTORED_MS.
+restore_container() {
+        "${CT_RUNTIME}_restore" "$@"
+        CT_PID=$(container_pid "$1")
+}
+
+checkpoint_restore_container() {
+        checkpoint_container "$1"
+        restore_container "$1"
+}
+
+# write_files NAME: mounts the tmpfs of each automount of WITH_FILES by leaving a file on it.
+write_files() {
+        local name=$1 p
+        for p in "${WITH_FILES[@]}"; do
+                ct_sh "$name" "echo 'content of $p' > $p/file" || fail "cannot write to $p"
+        done
+}
+
+# files_intact NAME: every file write_files left is there, read from inside, as it was written.
+files_intact() {
+        local name=$1 p got
+        for p in "${WITH_FILES[@]}"; do
+                got=$(ct_exec "$name" cat "$p/file") || {
+                        echo "cannot read $p/file" >&2
+                        return 1
+                }
+                [[ $got == "content of $p" ]] || {
+                        echo "file on $p lost or changed: '$got'" >&2
+                        return 1
+                }
+        done
+}
+
+# all_answer PID [TIMEOUT]: every autofs in the container of PID answers an access from inside
+# within TIMEOUT seconds (default 3), and every automount of AUTOMOUNTS is among them. A hang is
+# reported with what the process was blocked on.
+all_answer() {
+        local pid=$1 timeout=${2:-3} found p rc
+        found=$(rig_autofs_mounts "$pid" | awk '{ print $1 }' | sort -u)
+        for p in "${AUTOMOUNTS[@]}"; do
+                grep -qxF -- "$p" <<<"$found" || {
+                        echo "no autofs at $p" >&2
+                        return 1
+                }
+        done
+        for p in $found; do
+                rc=0
+                rig_automount_answers "$pid" "$p" "$timeout" || rc=$?
+                case $rc in
+                0) ;;
+                1)
+                        echo "$p hangs ($RIG_HANG_STATE)" >&2
+                        return 1
+                        ;;
+                *)
+                        echo "$p: the access failed" >&2
+                        return 1
+                        ;;
+                esac
+        done
+}
+
+# automounts_never_stopped NAME: every automount unit is active and was never stopped since the
+# boot (a restart would have recorded when it went inactive).
+automounts_never_stopped() {
+        local where
+        for where in "${AUTOMOUNTS[@]}"; do
+                run ct_exec "$1" systemctl show -P ActiveState,InactiveEnterTimestampMonotonic "$(automount_unit "$where")"
+                assert_output "active"$'\n'"0" || return 1
+        done
+}
+
+# all_hang PID: every access to an automount with nothing on top hangs, as after an unrepaired
+# restore.
+all_hang() {
+        automounts_hang "$1" 1 "${EMPTY_AUTOMOUNTS[@]}"
+}
+
+# --- the runc adapter ------------------------------------------------------------------------
+
+runc_exec_argv() {
+        EXEC_ARGV=(runc exec "$1")
+}
+
+runc_pid() {
+        rig_container_pid "$1"
+}
+
+# A real checkpoint with the wrapped trixie CRIU. The images stay in $RIG_IMAGES/NAME for
+# inspection until teardown.
+runc_checkpoint() {
+        local name=$1 images=$RIG_IMAGES/$1
+        [[ -n ${RIG_CRIU:-} ]] || fail "runc_checkpoint needs rig_require criu"
+        rm -rf "$images"
+        mkdir -p "$images"
+        if ! timeout 120 runc --criu "$RIG_CRIU" checkpoint --image-path "$images" \
+                --work-path "$images" "$name" </dev/null 3>&-; then
+                tail -n 30 "$images/dump.log" >&2
+                fail "runc checkpoint $name failed"
+        fi
+}
+
+runc_restore() {
+        local name=$1 images=$RIG_IMAGES/$1 bundle rc=0
+        bundle=$(rig_bundle_dir "$name")
+        timeout 120 runc --criu "$RIG_CRIU" restore -d --image-path "$images" \
+                --work-path "$images" --bundle "$bundle" "$name" \
+                </dev/null >>"$bundle/console.log" 2>&1 3>&- || rc=$?
+        RESTORED_MS=$(now_ms)
+        if ((rc != 0)); then
+                tail -n 30 "$images/restore.log" >&2
+                tail -n 5 "$bundle/console.log" >&2
+                fail "runc restore $name failed"
+        fi
+        [[ $(rig_container_status "$name") == running ]] || fail "$name is not running after restore"
+}
+
+# make_runc_bundle NAME [make-bundle options]: registers NAME for rig_teardown, removes what an
+# earlier run left under that name and makes the bundle; sets RUNC_BUNDLE.
+make_runc_bundle() {
+        local name=$1
+        shift
+        RIG_CONTAINERS+=("$name")
+        rig_remove_container "$name"
+        rig_remove_bundle "$name"
+        RUNC_BUNDLE=$("$RIG_DIR/make-bundle" "$name" "$@") || fail "make-bundle $name $* failed"
+}
+
+# run_runc_bundle NAME [--no-systemd]: starts the container of RUNC_BUNDLE and, unless its init
+# is not systemd, waits for systemd; sets CT_PID.
+run_runc_bundle() {
+        local name=$1
+        if ! rig_runc_run "$name" "$RUNC_BUNDLE"; then
+                cat "$RUNC_BUNDLE/console.log" >&2
+                fail "runc could not start $name"
+        fi
+        if [[ ${2:-} == --no-systemd ]]; then
+                [[ $(rig_container_status "$name") == running ]] || fail "$name is not running"
+        else
+                wait_for_systemd "$name"
+        fi
+        CT_PID=$(container_pid "$name")
+}
+
+# start_runc_container NAME [make-bundle options]: a container from the cached rootfs, running
+# systemd unless --init replaced it, with the automounts --automounts leaves; sets CT_PID.
+start_runc_container() {
+        local name=$1 i with_systemd=
+        shift
+        local -a args=("$@")
+        for i in "${!args[@]}"; do
+                case ${args[i]} in
+                --init) with_systemd=--no-systemd ;;
+                --automounts) only_automounts "${args[i + 1]}" ;;
+                *) ;;
+                esac
+        done
+        make_runc_bundle "$name" "$@"
+        run_runc_bundle "$name" ${with_systemd:+"$with_systemd"}
+}
+
+# --- time and processes ----------------------------------------------------------------------
+
+now_ms() {
+        date +%s%3N
+}
+
+# wait_process_gone PID TIMEOUT_MS: the process (our child or not) has exited.
+wait_process_gone() {
+        local pid=$1 deadline
+        deadline=$(($(now_ms) + $2))
+        while (($(now_ms) < deadline)); do
+                [[ -e /proc/$pid ]] || return 0
+                [[ $(rig_proc_state "$pid" 2>/dev/null) == Z* ]] && return 0
+                sleep 0.02
+        done
+        return 1
+}
+
+# --- accesses to automounts ------------------------------------------------------------------
 
 # automount_answers PID PATH [TIMEOUT]: 0 when an access to PATH from inside the container
 # succeeds within TIMEOUT seconds (default 2); non-zero otherwise. A hung access is killed by
@@ -161,11 +399,10 @@ automounts_beneath_answer() {
         done
 }
 
-# automounts_hang PID TIMEOUT PATH...: fails unless every access hangs (accessed in parallel).
+# automounts_hang PID TIMEOUT PATH...: non-zero unless every access still hangs after TIMEOUT
+# seconds (accessed in parallel); says how each one went on stderr.
 automounts_hang() {
-        run rig_all_hang "$@"
-        echo "$output"
-        assert_success
+        rig_all_hang "$@" >&2 || return 1
 }
 
 # start_blocked_access PID PATH: leaves a process blocked on PATH in the background and sets
@@ -195,41 +432,6 @@ kill_blocked_access() {
                 rig_access_kill
                 unset 'RIG_BLOCKED[i]'
         done
-}
-
-# checkpoint_runc NAME / restore_runc NAME: a real checkpoint, and a restore, with the wrapped
-# trixie CRIU. The images stay in $RIG_IMAGES/NAME for inspection until teardown.
-checkpoint_runc() {
-        local name=$1 images=$RIG_IMAGES/$1
-        [[ -n ${RIG_CRIU:-} ]] || fail "checkpoint_runc needs rig_require criu"
-        rm -rf "$images"
-        mkdir -p "$images"
-        if ! timeout 120 runc --criu "$RIG_CRIU" checkpoint --image-path "$images" \
-                --work-path "$images" "$name" </dev/null 3>&-; then
-                tail -n 30 "$images/dump.log" >&2
-                fail "runc checkpoint $name failed"
-        fi
-}
-
-# restore_runc sets RESTORED_NS to the moment runc returned, for tests that time what follows.
-restore_runc() {
-        local name=$1 images=$RIG_IMAGES/$1 bundle rc=0
-        bundle=$(rig_bundle_dir "$name")
-        timeout 120 runc --criu "$RIG_CRIU" restore -d --image-path "$images" \
-                --work-path "$images" --bundle "$bundle" "$name" \
-                </dev/null >>"$bundle/console.log" 2>&1 3>&- || rc=$?
-        RESTORED_NS=$(date +%s%N)
-        if ((rc != 0)); then
-                tail -n 30 "$images/restore.log" >&2
-                tail -n 5 "$bundle/console.log" >&2
-                fail "runc restore $name failed"
-        fi
-        [[ $(rig_container_status "$name") == running ]] || fail "$name is not running after restore"
-}
-
-checkpoint_restore_runc() {
-        checkpoint_runc "$1"
-        restore_runc "$1"
 }
 
 # Leaves nothing behind: blocked accesses (killed by PID), containers, overlay mounts,
@@ -265,3 +467,5 @@ rig_teardown() {
         RIG_CONTAINERS=()
         return $rc
 }
+
+use_runtime runc

@@ -114,13 +114,17 @@ rig_delegate_cgroups() {
         done <"/proc/$pid/cgroup"
 }
 
-# Waits until systemd inside NAME reports running or degraded. Prints the final state; fails
-# after TIMEOUT seconds.
+# rig_wait_systemd NAME [TIMEOUT] [EXEC...]: waits until systemd in the container NAME reports
+# running or degraded, and prints that state. EXEC... is how to run a command in the container
+# (default: runc exec NAME). Prints the last state and fails after TIMEOUT seconds (default 30),
+# or at once when the container is gone.
 rig_wait_systemd() {
-        local name=$1 timeout=${2:-30} state="" status deadline
+        local name=$1 timeout=${2:-30} state="" deadline
+        local -a exec=("${@:3}")
+        ((${#exec[@]} > 0)) || exec=(runc exec "$name")
         deadline=$((SECONDS + timeout))
         while ((SECONDS < deadline)); do
-                state=$(timeout 5 runc exec "$name" systemctl is-system-running 2>/dev/null </dev/null) || true
+                state=$(timeout 5 "${exec[@]}" systemctl is-system-running 2>/dev/null </dev/null) || true
                 case $state in
                 running | degraded)
                         printf '%s\n' "$state"
@@ -128,10 +132,10 @@ rig_wait_systemd() {
                         ;;
                 *) ;;
                 esac
-                # A container that is gone will not come up: do not wait for the deadline.
-                status=$(rig_container_status "$name")
-                if [[ $status != running ]]; then
-                        printf 'container %s\n' "${status:-gone}"
+                # systemctl prints a state whenever it runs at all: without one, the container may
+                # be gone, and then it will not come up: do not wait for the deadline.
+                if [[ -z $state ]] && ! timeout 5 "${exec[@]}" true </dev/null >/dev/null 2>&1; then
+                        printf 'container %s gone\n' "$name"
                         return 1
                 fi
                 sleep 0.2

@@ -106,22 +106,104 @@ ExitStatus repair_container(Container *c, const RepairOptions *o) {
         return repair_container_prepared(c, o, NULL, 0, NULL, NULL);
 }
 
+/* The record of earlier runs: locked for a repair, only read for a plan. */
+static int open_record(const Container *c, const RepairOptions *o, usec_t deadline,
+                       Record *previous) {
+        int fd;
+
+        if (o->dry_run) {
+                /* A plan changes nothing on the host either: no state directory, no pruning,
+                 * no lock; an existing record is only read. */
+                fd = record_open_readonly(o->state_dir ?: DEFAULT_STATE_DIR, c);
+                if (fd < 0 && fd != -ENOENT)
+                        log_warning_errno(fd, "Cannot read the record of earlier runs (%m); planning as if there were none.");
+        } else {
+                fd = record_open_locked(o->state_dir ?: DEFAULT_STATE_DIR, c, deadline);
+                if (fd < 0)
+                        return fd;
+        }
+        if (fd >= 0 && record_read(fd, previous) < 0)
+                log_warning("The record of earlier runs is unreadable; repairing everything.");
+        return fd;
+}
+
+/* The stash's name is random and on the host before the run can put a tree there, so that the
+ * next run finds it even if this one is killed, and trusts nothing else the container put into
+ * its /run. Returns stash_name, or NULL when it could not be recorded. */
+static const char *reserve_stash(int record_fd, Record *previous,
+                                 char stash_name[static STASH_NAME_SIZE]) {
+        int r;
+
+        r = stash_name_new(stash_name);
+        if (r >= 0)
+                r = record_add_stash(previous, stash_name);
+        if (r >= 0)
+                r = record_write(record_fd, previous);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot record a stash (%m); trees set aside are held only by the worker.");
+                return NULL;
+        }
+        return stash_name;
+}
+
+/* What the worker may keep: the caller's fds, /dev/autofs, the nested namespaces' fds. */
+static int worker_fds(const NestedNamespaces *nested, const int *extra_fds, size_t n_extra,
+                      int autofs_control_fd, int **ret, size_t *ret_n) {
+        _cleanup_free_ int *caller_fds = calloc(n_extra + 1, sizeof(int));
+
+        if (!caller_fds)
+                return -ENOMEM;
+        if (n_extra > 0)
+                memcpy(caller_fds, extra_fds, n_extra * sizeof(int));
+        caller_fds[n_extra] = autofs_control_fd;
+        return nested_namespaces_fds(nested, caller_fds, n_extra + 1, ret, ret_n);
+}
+
+/* The worker's new record, parsed, not copied: only well-formed lines of known shape reach the
+ * file. */
+static void save_record(int record_fd, const char *output) {
+        Record next = {};
+        int r;
+
+        if (!output || strncmp(output, REPAIR_RECORD_HEADER, strlen(REPAIR_RECORD_HEADER)) != 0)
+                return;
+        r = record_parse(output + strlen(REPAIR_RECORD_HEADER), &next);
+        if (r >= 0)
+                r = record_write(record_fd, &next);
+        record_done(&next);
+        if (r < 0)
+                log_warning_errno(r, "Failed to record the repair: %m");
+}
+
+static ExitStatus exit_status_of(int result) {
+        switch ((RepairResult) result) {
+        case REPAIR_RESULT_REPAIRED:
+        case REPAIR_RESULT_NOTHING_TO_DO:
+        case REPAIR_RESULT_NOT_SYSTEMD:
+                return EXIT_STATUS_OK;
+        case REPAIR_RESULT_SOME_FAILED:
+        case REPAIR_RESULT_ERROR:
+                return EXIT_STATUS_UNITS_FAILED;
+        default:
+                log_error("The worker ended with unexpected status %d.", result);
+                return EXIT_STATUS_UNITS_FAILED;
+        }
+}
+
 ExitStatus repair_container_prepared(Container *c, const RepairOptions *o, const int *extra_fds,
                                      size_t n_extra, RepairPrepare prepare, void *userdata) {
-        _cleanup_close_ int record_fd = -EBADF;
+        _cleanup_close_ int record_fd = -EBADF, autofs_control_fd = -EBADF;
         _cleanup_free_ char *output = NULL;
+        _cleanup_free_ int *keep_fds = NULL;
         NestedNamespaces nested = NESTED_NAMESPACES_NULL;
-        _cleanup_free_ int *keep_fds = NULL, *caller_fds = NULL;
-        size_t n_keep_fds = 0;
         usec_t start = now_usec(CLOCK_MONOTONIC), deadline = start + o->timeout;
-        uint64_t init_ticks = 0;
-        bool have_ticks;
-        int result = REPAIR_RESULT_ERROR;
-        Record previous = {};
         char stash_name[STASH_NAME_SIZE];
+        Record previous = {};
         RepairRequest req = { .options = o, .previous = &previous, .autofs_control_fd = -EBADF };
-        _cleanup_close_ int autofs_control_fd = -EBADF;
-        int r;
+        size_t n_keep_fds = 0;
+        uint64_t init_ticks = 0;
+        int result = REPAIR_RESULT_ERROR, r;
+        bool have_ticks;
 
         r = load_container(c, o);
         if (r < 0)
@@ -130,34 +212,11 @@ ExitStatus repair_container_prepared(Container *c, const RepairOptions *o, const
         /* First thing: a systemd that spins runs none of the jobs the repair queues. */
         rearm_psi(c, o);
 
-        if (o->dry_run) {
-                /* A plan changes nothing on the host either: no state directory, no pruning,
-                 * no lock; an existing record is only read. */
-                record_fd = record_open_readonly(o->state_dir ?: DEFAULT_STATE_DIR, c);
-                if (record_fd < 0 && record_fd != -ENOENT)
-                        log_warning_errno(record_fd, "Cannot read the record of earlier runs (%m); planning as if there were none.");
-        } else {
-                record_fd = record_open_locked(o->state_dir ?: DEFAULT_STATE_DIR, c, deadline);
-                if (record_fd < 0)
-                        return EXIT_STATUS_UNITS_FAILED;
-        }
-        if (record_fd >= 0 && record_read(record_fd, &previous) < 0)
-                log_warning("The record of earlier runs is unreadable; repairing everything.");
-
-        /* The stash's name is random and on the host before the run can put a tree there, so
-         * that the next run finds it even if this one is killed, and trusts nothing else the
-         * container put into its /run. */
-        if (!o->dry_run) {
-                r = stash_name_new(stash_name);
-                if (r >= 0)
-                        r = record_add_stash(&previous, stash_name);
-                if (r >= 0)
-                        r = record_write(record_fd, &previous);
-                if (r < 0)
-                        log_warning_errno(r, "Cannot record a stash (%m); trees set aside are held only by the worker.");
-                else
-                        req.stash_name = stash_name;
-        }
+        record_fd = open_record(c, o, deadline, &previous);
+        if (record_fd < 0 && !o->dry_run)
+                return EXIT_STATUS_UNITS_FAILED;
+        if (!o->dry_run)
+                req.stash_name = reserve_stash(record_fd, &previous, stash_name);
 
         r = nested_namespaces_find(c, &nested);
         if (r < 0)
@@ -171,17 +230,11 @@ ExitStatus repair_container_prepared(Container *c, const RepairOptions *o, const
                 log_debug_errno(autofs_control_fd, "Cannot open /dev/autofs: %m");
         req.autofs_control_fd = autofs_control_fd;
 
-        caller_fds = calloc(n_extra + 1, sizeof(int));
-        if (caller_fds) {
-                if (n_extra > 0)
-                        memcpy(caller_fds, extra_fds, n_extra * sizeof(int));
-                caller_fds[n_extra] = autofs_control_fd;
-        }
-        r = caller_fds ? nested_namespaces_fds(&nested, caller_fds, n_extra + 1, &keep_fds,
-                                               &n_keep_fds) : -ENOMEM;
+        r = worker_fds(&nested, extra_fds, n_extra, autofs_control_fd, &keep_fds, &n_keep_fds);
         if (r < 0) {
                 log_oom();
                 nested_namespaces_done(&nested);
+                record_done(&previous);
                 return EXIT_STATUS_UNITS_FAILED;
         }
 
@@ -190,42 +243,17 @@ ExitStatus repair_container_prepared(Container *c, const RepairOptions *o, const
                        &(PreparedRun) { &req, prepare, userdata }, &result, &output);
         nested_namespaces_done(&nested);
         record_done(&previous);
-        if (r >= 0 && !o->dry_run && output && strncmp(output, REPAIR_RECORD_HEADER, strlen(REPAIR_RECORD_HEADER)) == 0) {
-                Record next = {};
-                int k;
-
-                /* Parsed, not copied: only well-formed lines of known shape reach the file. */
-                k = record_parse(output + strlen(REPAIR_RECORD_HEADER), &next);
-                if (k >= 0)
-                        k = record_write(record_fd, &next);
-                record_done(&next);
-                if (k < 0)
-                        log_warning_errno(k, "Failed to record the repair: %m");
-        }
+        if (r >= 0 && !o->dry_run)
+                save_record(record_fd, output);
         if (r == -ETIMEDOUT)
                 log_error("The repair did not finish within %.1f s.",
                           (double) o->timeout / USEC_PER_SEC);
-        if (r == -EPROTO && !container_is_alive(c))
-                return refuse(c->pid, -ESRCH);
         if (r == -EPROTO)
-                return EXIT_STATUS_REFUSED; /* the worker said why it could not join */
+                /* The worker said why it could not join, unless the container is gone. */
+                return container_is_alive(c) ? EXIT_STATUS_REFUSED : refuse(c->pid, -ESRCH);
         if (r >= 0 && (result == REPAIR_RESULT_REPAIRED || result == REPAIR_RESULT_SOME_FAILED))
                 (void) report_blocked_processes(c);
         if (r < 0 || result == REPAIR_RESULT_SOME_FAILED || result == REPAIR_RESULT_ERROR)
                 diagnose_failure(c, have_ticks, init_ticks, start);
-        if (r < 0)
-                return EXIT_STATUS_UNITS_FAILED;
-
-        switch ((RepairResult) result) {
-        case REPAIR_RESULT_REPAIRED:
-        case REPAIR_RESULT_NOTHING_TO_DO:
-        case REPAIR_RESULT_NOT_SYSTEMD:
-                return EXIT_STATUS_OK;
-        case REPAIR_RESULT_SOME_FAILED:
-        case REPAIR_RESULT_ERROR:
-                return EXIT_STATUS_UNITS_FAILED;
-        default:
-                log_error("The worker ended with unexpected status %d.", result);
-                return EXIT_STATUS_UNITS_FAILED;
-        }
+        return r < 0 ? EXIT_STATUS_UNITS_FAILED : exit_status_of(result);
 }

@@ -138,138 +138,132 @@ static ExitStatus defer_repair(Probe *p, bool exe_final, const OciHookOptions *h
         return EXIT_STATUS_OK;
 }
 
-ExitStatus oci_hook_run(const OciHookOptions *h, RepairOptions *o) {
-        _cleanup_(oci_state_done) OciState state = OCI_STATE_NULL;
-        _cleanup_(probe_done) Probe probe = { .container = CONTAINER_NULL,
-                                              .watch = RESTORE_WATCH_NULL };
+/* The state on stdin, read and parsed: EXIT_STATUS_OK, or what to exit with. */
+static ExitStatus read_state(const OciHookOptions *h, OciState *ret) {
         _cleanup_free_ char *text = NULL, *error = NULL;
-        const char *bad_value = NULL, *log_file;
-        OciStage stage = OCI_STAGE_UNKNOWN;
-        RestoreMark mark;
-        HookDecision d;
-        ExitStatus status;
         size_t len = 0;
         int r;
 
-        log_file = open_log_file(h->log_file);
-
-        if (h->stage && oci_stage_from_string(h->stage, &stage) < 0) {
-                log_error("Unknown hook stage '%s'; expected createRuntime, prestart or poststart.",
-                           h->stage);
-                status = EXIT_STATUS_USAGE;
-                goto finish;
-        }
-
         if (isatty(STDIN_FILENO)) {
                 log_error("As an OCI hook, this reads the container state from stdin; for a manual repair use --pid PID. See --help.");
-                status = EXIT_STATUS_USAGE;
-                goto finish;
+                return EXIT_STATUS_USAGE;
         }
 
         r = oci_state_read(STDIN_FILENO, now_usec(CLOCK_MONOTONIC) + h->state_read_timeout, &text,
                            &len);
-        if (r == -ETIMEDOUT) {
-                status = input_error("stdin was not closed within the time limit", NULL);
-                goto finish;
-        }
+        if (r == -ETIMEDOUT)
+                return input_error("stdin was not closed within the time limit", NULL);
         if (r == -E2BIG) {
                 char limit[32];
                 snprintf(limit, sizeof limit, "more than %d bytes", OCI_STATE_MAX_SIZE);
-                status = input_error("too large", limit);
-                goto finish;
+                return input_error("too large", limit);
         }
         if (r < 0) {
                 log_error_errno(r, "Cannot read the container state from stdin: %m");
-                status = EXIT_STATUS_USAGE;
-                goto finish;
+                return EXIT_STATUS_USAGE;
         }
 
-        r = oci_state_parse(text, len, &state, &error);
-        if (r == -ENOMEM) {
-                status = input_error("out of memory", NULL);
-                goto finish;
+        r = oci_state_parse(text, len, ret, &error);
+        if (r == -ENOMEM)
+                return input_error("out of memory", NULL);
+        if (r < 0)
+                return input_error(error ?: "cannot be parsed", NULL);
+        return EXIT_STATUS_OK;
+}
+
+static ExitStatus act(const HookDecision *d, OciStage stage, const OciState *state, Probe *probe,
+                      const OciHookOptions *h, const char *log_file, RepairOptions *o) {
+        ExitStatus status;
+
+        switch (d->action) {
+        case HOOK_ACTION_NORMAL_START:
+                log_info("Normal start (stage %s, status %s, pid %d): nothing to do.",
+                          oci_stage_to_string(stage), state->status_string, (int) state->pid);
+                return EXIT_STATUS_OK;
+        case HOOK_ACTION_DISABLED:
+                log_info("Annotation %s says not to repair this container (stage %s): nothing to do.",
+                          RESTORE_ANNOTATION, oci_stage_to_string(stage));
+                return EXIT_STATUS_OK;
+        case HOOK_ACTION_NOT_RESTORING:
+                if (d->probe_result < 0)
+                        log_warning_errno(d->probe_result,
+                                       "Status is '%s' but process %d cannot be inspected (%m); not repairing.",
+                                       state->status_string, (int) state->pid);
+                else
+                        log_notice("Status is '%s' but process %d is not being restored by CRIU (not traced); nothing to do.",
+                                    state->status_string, (int) state->pid);
+                return EXIT_STATUS_OK;
+        case HOOK_ACTION_GONE:
+                log_warning("Process %d is gone; nothing to repair.", (int) state->pid);
+                return EXIT_STATUS_OK;
+        case HOOK_ACTION_UNSUPPORTED_STAGE:
+                if (!h->stage)
+                        log_notice("Cannot tell the hook stage from status '%s' (runc's poststart and crun's createRuntime both say 'created'); pass --stage. Nothing to do.",
+                                    state->status_string);
+                else
+                        log_notice("Nothing to do at stage %s; run as a createRuntime, prestart or poststart hook.",
+                                    oci_stage_to_string(stage));
+                return EXIT_STATUS_OK;
+        case HOOK_ACTION_DEFER_REPAIR:
+                /* runc's stopped: the hook runs at CRIU's setup-namespaces, the process is still
+                 * CRIU's program. "created": the tasks are restored, it runs its own. */
+                return defer_repair(probe, state->status == OCI_STATUS_CREATED, h, log_file, o);
+        case HOOK_ACTION_REPAIR_NOW:
+                log_info("Poststart of a container marked as restored: repairing process %d now.",
+                          (int) state->pid);
+                status = probe->container.pidfd >= 0 ? repair_container(&probe->container, o) :
+                         cli_repair_pid(state->pid, repair_container, o);
+                log_info("Repair finished with exit status %d.", (int) status);
+                return status;
+        default:
+                return EXIT_STATUS_UNITS_FAILED;
         }
-        if (r < 0) {
-                status = input_error(error ?: "cannot be parsed", NULL);
-                goto finish;
+}
+
+static ExitStatus hook_run(const OciHookOptions *h, RepairOptions *o, const char *log_file) {
+        _cleanup_(oci_state_done) OciState state = OCI_STATE_NULL;
+        _cleanup_(probe_done) Probe probe = { .container = CONTAINER_NULL,
+                                              .watch = RESTORE_WATCH_NULL };
+        const char *bad_value = NULL;
+        OciStage stage = OCI_STAGE_UNKNOWN;
+        RestoreMark mark;
+        ExitStatus status;
+        HookDecision d;
+
+        if (h->stage && oci_stage_from_string(h->stage, &stage) < 0) {
+                log_error("Unknown hook stage '%s'; expected createRuntime, prestart or poststart.",
+                           h->stage);
+                return EXIT_STATUS_USAGE;
         }
+        status = read_state(h, &state);
+        if (status != EXIT_STATUS_OK)
+                return status;
 
         /* From here on, every line names the container. The engine keeps this context. */
         log_set_context(state.id);
         free(o->container_name);
         o->container_name = strdup(state.id);
-        if (!o->container_name) {
-                status = input_error("out of memory", NULL);
-                goto finish;
-        }
+        if (!o->container_name)
+                return input_error("out of memory", NULL);
 
-        r = restore_mark_from_state(&state, h->restore_annotation_key, h->restore_annotation_value,
-                                    &mark, &bad_value);
-        if (r < 0) {
+        if (restore_mark_from_state(&state, h->restore_annotation_key, h->restore_annotation_value,
+                                    &mark, &bad_value) < 0) {
                 log_error("Annotation %s=\"%.64s\" is neither true nor false.", RESTORE_ANNOTATION,
                            bad_value);
-                status = EXIT_STATUS_USAGE;
-                goto finish;
+                return EXIT_STATUS_USAGE;
         }
-
         if (!h->stage)
                 stage = oci_stage_infer(state.status);
 
         probe.pid = state.pid;
         d = restore_decide(stage, state.status, mark, probe_restoring, &probe);
+        return act(&d, stage, &state, &probe, h, log_file, o);
+}
 
-        switch (d.action) {
-        case HOOK_ACTION_NORMAL_START:
-                log_info("Normal start (stage %s, status %s, pid %d): nothing to do.",
-                          oci_stage_to_string(stage), state.status_string, (int) state.pid);
-                status = EXIT_STATUS_OK;
-                break;
-        case HOOK_ACTION_DISABLED:
-                log_info("Annotation %s says not to repair this container (stage %s): nothing to do.",
-                          RESTORE_ANNOTATION, oci_stage_to_string(stage));
-                status = EXIT_STATUS_OK;
-                break;
-        case HOOK_ACTION_NOT_RESTORING:
-                if (d.probe_result < 0)
-                        log_warning_errno(d.probe_result,
-                                       "Status is '%s' but process %d cannot be inspected (%m); not repairing.",
-                                       state.status_string, (int) state.pid);
-                else
-                        log_notice("Status is '%s' but process %d is not being restored by CRIU (not traced); nothing to do.",
-                                    state.status_string, (int) state.pid);
-                status = EXIT_STATUS_OK;
-                break;
-        case HOOK_ACTION_GONE:
-                log_warning("Process %d is gone; nothing to repair.", (int) state.pid);
-                status = EXIT_STATUS_OK;
-                break;
-        case HOOK_ACTION_UNSUPPORTED_STAGE:
-                if (!h->stage)
-                        log_notice("Cannot tell the hook stage from status '%s' (runc's poststart and crun's createRuntime both say 'created'); pass --stage. Nothing to do.",
-                                    state.status_string);
-                else
-                        log_notice("Nothing to do at stage %s; run as a createRuntime, prestart or poststart hook.",
-                                    oci_stage_to_string(stage));
-                status = EXIT_STATUS_OK;
-                break;
-        case HOOK_ACTION_DEFER_REPAIR:
-                /* runc's stopped: the hook runs at CRIU's setup-namespaces, the process is still
-                 * CRIU's program. "created": the tasks are restored, it runs its own. */
-                status = defer_repair(&probe, state.status == OCI_STATUS_CREATED, h, log_file, o);
-                break;
-        case HOOK_ACTION_REPAIR_NOW:
-                log_info("Poststart of a container marked as restored: repairing process %d now.",
-                          (int) state.pid);
-                status = probe.container.pidfd >= 0 ? repair_container(&probe.container, o) :
-                         cli_repair_pid(state.pid, repair_container, o);
-                log_info("Repair finished with exit status %d.", (int) status);
-                break;
-        default:
-                status = EXIT_STATUS_UNITS_FAILED;
-                break;
-        }
+ExitStatus oci_hook_run(const OciHookOptions *h, RepairOptions *o) {
+        const char *log_file = open_log_file(h->log_file);
+        ExitStatus status = hook_run(h, o, log_file);
 
-finish:
         log_close_file();
         return status;
 }

@@ -92,7 +92,7 @@ int autofs_guard_hold_all(AutofsGuard *g) {
         struct libmnt_fs *fs;
         int r, n = 0;
 
-        r = mount_table_read(g->worker->mountinfo_fd, &t);
+        r = mount_table_read_autofs(g->worker->mountinfo_fd, &t);
         if (r < 0)
                 return r;
         it = mnt_new_iter(MNT_ITER_FORWARD);

@@ -54,7 +54,7 @@ void autofs_guard_read_main_groups(AutofsGuard *g) {
         struct libmnt_iter *it;
         struct libmnt_fs *fs;
 
-        if (mount_table_read(g->worker->mountinfo_fd, &t) < 0)
+        if (mount_table_read_autofs(g->worker->mountinfo_fd, &t) < 0)
                 return;
         it = mnt_new_iter(MNT_ITER_FORWARD);
         if (!it)
@@ -105,7 +105,7 @@ static int reattach(const char *target, dev_t old_dev, int new_tree_fd, int moun
         AutofsStack s;
         int r, k;
 
-        r = mount_table_read(mountinfo_fd, &t);
+        r = mount_table_read_at(mountinfo_fd, (char *const[]) { (char *) target }, 1, &t);
         if (r < 0)
                 return r;
         r = mount_table_autofs_stack(t, target, &s);
@@ -257,7 +257,7 @@ void autofs_guard_walk_nested(AutofsGuard *g, CopyAction action) {
                         close_all(new_tree_fds, g->n);
                         continue;
                 }
-                r = mount_table_read(ns->mountinfo_fd, &t);
+                r = mount_table_read_autofs(ns->mountinfo_fd, &t);
                 it = r < 0 ? NULL : mnt_new_iter(MNT_ITER_FORWARD);
                 while (it && mnt_table_next_fs(t, it, &fs) == 0) {
                         struct libmnt_fs *parent;

@@ -295,6 +295,105 @@ int mount_table_read_at(int mountinfo_fd, char *const *paths, size_t n_paths,
         return parse_stream(f, "mountinfo", ret);
 }
 
+static int cmp_long(const void *a, const void *b) {
+        long x = *(const long *) a, y = *(const long *) b;
+        return (x > y) - (x < y);
+}
+
+/* The mount ID, parent ID and filesystem type of a mountinfo line. */
+static bool line_ids_and_type(const char *line, const char *end, long *ret_id, long *ret_parent,
+                              bool *ret_autofs) {
+        const char *sep, *type;
+        char *num_end;
+
+        *ret_id = strtol(line, &num_end, 10);
+        if (num_end == line || *num_end != ' ')
+                return false;
+        *ret_parent = strtol(num_end + 1, &num_end, 10);
+        if (*num_end != ' ')
+                return false;
+        /* Spaces in paths are written as \040: " - " ends the optional fields. */
+        sep = memmem(line, (size_t) (end - line), " - ", 3);
+        if (!sep)
+                return false;
+        type = sep + 3;
+        *ret_autofs = (size_t) (end - type) > 7 && memcmp(type, "autofs ", 7) == 0;
+        return true;
+}
+
+/* The parent IDs of the autofs lines of text, sorted. */
+static int autofs_parents(const char *text, size_t used, long **ret, size_t *ret_n) {
+        _cleanup_free_ long *ids = NULL;
+        size_t n = 0, size = 0;
+
+        for (const char *line = text, *end; line < text + used; line = end + 1) {
+                long id, parent;
+                bool autofs;
+
+                end = memchr(line, '\n', (size_t) (text + used - line));
+                if (!end)
+                        end = text + used;
+                if (!line_ids_and_type(line, end, &id, &parent, &autofs) || !autofs)
+                        continue;
+                if (n == size) {
+                        long *grown = realloc(ids, (size ? size * 2 : 16) * sizeof *ids);
+
+                        if (!grown)
+                                return -ENOMEM;
+                        ids = grown;
+                        size = size ? size * 2 : 16;
+                }
+                ids[n++] = parent;
+        }
+        if (n > 0)
+                qsort(ids, n, sizeof *ids, cmp_long);
+        *ret = TAKE_PTR(ids);
+        *ret_n = n;
+        return 0;
+}
+
+int mount_table_read_autofs(int mountinfo_fd, struct libmnt_table **ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *text = NULL, *kept = NULL;
+        _cleanup_free_ long *parents = NULL;
+        size_t used = 0, n_parents = 0, n_kept = 0;
+        int r;
+
+        r = read_all(mountinfo_fd, &text, &used);
+        if (r < 0)
+                return r;
+        r = autofs_parents(text, used, &parents, &n_parents);
+        if (r < 0)
+                return r;
+        kept = malloc(used + 1);
+        if (!kept)
+                return -ENOMEM;
+        for (const char *line = text, *end; line < text + used; line = end + 1) {
+                long id, parent;
+                bool autofs;
+
+                end = memchr(line, '\n', (size_t) (text + used - line));
+                if (!end)
+                        end = text + used;
+                if (!line_ids_and_type(line, end, &id, &parent, &autofs))
+                        continue;
+                if (!autofs && !(n_parents > 0 &&
+                                 bsearch(&id, parents, n_parents, sizeof *parents, cmp_long)))
+                        continue;
+                memcpy(kept + n_kept, line, (size_t) (end - line));
+                n_kept += (size_t) (end - line);
+                kept[n_kept++] = '\n';
+        }
+        kept[n_kept] = '\0';
+
+        if (n_kept > 0) {
+                f = fmemopen(kept, n_kept, "r");
+                if (!f)
+                        return -errno;
+        }
+        return parse_stream(f, "mountinfo", ret);
+}
+
 int mount_table_find_at(struct libmnt_table *t, const char *where, struct libmnt_fs **at,
                         size_t max, size_t *ret_n) {
         const MountIndex *x = mnt_table_get_userdata(t);

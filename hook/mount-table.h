@@ -31,6 +31,11 @@ int mount_table_read(int mountinfo_fd, struct libmnt_table **ret);
 int mount_table_read_at(int mountinfo_fd, char *const *paths, size_t n_paths,
                         struct libmnt_table **ret);
 
+/* Like mount_table_read(), but only the autofs mounts and the mounts they sit on go through the
+ * parser: enough to find every autofs and the peer group of its parent, whatever else the
+ * namespace holds. */
+int mount_table_read_autofs(int mountinfo_fd, struct libmnt_table **ret);
+
 /* Parses a mountinfo text; used by the above and by unit tests. */
 int mount_table_parse_string(const char *text, struct libmnt_table **ret);
 

@@ -3,7 +3,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "mount-table.h"
 #include "tap.h"
@@ -137,8 +139,47 @@ static void test_shapes(void) {
         mount_table_free(t);
 }
 
+static bool has_target(struct libmnt_table *t, const char *target) {
+        return mnt_table_find_target(t, target, MNT_ITER_FORWARD) != NULL;
+}
+
+/* Only the autofs mounts and the mounts they sit on are parsed, whatever else is there; a path
+ * that contains " - " (written \040-\040) does not end the optional fields early. */
+static void test_read_autofs(void) {
+        static const char text[] =
+                "20 1 0:30 / / rw,relatime shared:1 - overlay overlay rw\n"
+                "21 20 0:31 / /srv rw shared:2 - tmpfs tmpfs rw\n"
+                "22 21 0:78 / /srv/a1 rw - autofs systemd-1 rw,fd=40,pipe_ino=21250,direct\n"
+                "23 22 0:86 / /srv/a1 rw - tmpfs tmpfs rw\n"
+                "24 20 0:32 / /a\\040-\\040autofs\\040b rw - tmpfs tmpfs rw\n"
+                "25 24 0:79 / /a\\040-\\040autofs\\040b/x rw - autofs systemd-1 rw,fd=41,pipe_ino=1,direct\n"
+                "26 20 0:33 / /unrelated rw - ext4 /dev/sda1 rw\n";
+        struct libmnt_table *t = NULL;
+        int fd;
+
+        fd = memfd_create("mountinfo", MFD_CLOEXEC);
+        check(fd >= 0 && write(fd, text, sizeof text - 1) == (ssize_t) (sizeof text - 1), "memfd written");
+        check_int(mount_table_read_autofs(fd, &t), 0, "read the autofs and their parents");
+        if (!t)
+                return;
+        check_int(mnt_table_get_nents(t), 4, "two autofs and their two parents");
+        check(has_target(t, "/srv/a1") && has_target(t, "/srv") && has_target(t, "/a - autofs b") &&
+              has_target(t, "/a - autofs b/x"), "the autofs and their parents");
+        check(!has_target(t, "/") && !has_target(t, "/unrelated"), "nothing else");
+        mount_table_free(t);
+        close(fd);
+
+        fd = memfd_create("mountinfo", MFD_CLOEXEC);
+        check(fd >= 0 && write(fd, text, 57) == 57, "memfd without autofs written");
+        check_int(mount_table_read_autofs(fd, &t), 0, "a table without autofs reads");
+        check_int(t ? mnt_table_get_nents(t) : -1, 0, "and is empty");
+        mount_table_free(t);
+        close(fd);
+}
+
 int main(void) {
         test_shapes();
+        test_read_autofs();
         test_identity();
         test_limits();
         test_autofs_order();

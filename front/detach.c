@@ -17,9 +17,9 @@
  * would send journal lines to whatever later gets its number. The hook opens no other datagram
  * socket, so the one AF_UNIX datagram socket among our fds is libsystemd's. */
 static int find_journal_socket(void) {
+        _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
         int found = -ENOENT;
-        DIR *d;
 
         d = opendir("/proc/self/fd");
         if (!d)
@@ -36,7 +36,6 @@ static int find_journal_socket(void) {
                 if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) == 0 && v == SOCK_DGRAM)
                         found = fd;
         }
-        (void) closedir(d);
         return found;
 }
 

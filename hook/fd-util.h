@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <dirent.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -27,6 +29,11 @@ static inline void close_pairp(int (*p)[2]) {
         safe_close((*p)[1]);
 }
 #define _cleanup_close_pair_ _cleanup_(close_pairp)
+
+static inline void closedirp(DIR **d) {
+        if (*d)
+                (void) closedir(*d);
+}
 
 static inline void fclosep(FILE **f) {
         if (*f)

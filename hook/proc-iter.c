@@ -48,8 +48,8 @@ static int visit(int proc_dir_fd, const char *name, const struct stat *pidns,
 
 int container_foreach_process(const Container *c, ContainerProcessFunction fn, void *userdata) {
         struct stat pidns;
+        _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
-        DIR *d;
         int r = 0;
 
         if (fstat(c->pidns_fd, &pidns) < 0)
@@ -61,6 +61,5 @@ int container_foreach_process(const Container *c, ContainerProcessFunction fn, v
         while (r == 0 && (de = readdir(d)))
                 if (de->d_name[0] >= '1' && de->d_name[0] <= '9')
                         r = visit(dirfd(d), de->d_name, &pidns, fn, userdata);
-        closedir(d);
         return r < 0 ? r : 0;
 }

@@ -13,11 +13,6 @@
 /* The kernel's PID_MAX_LIMIT: no PID is larger on any configuration. */
 #define PID_MAX_LIMIT 4194304
 
-static inline void closedirp(DIR **d) {
-        if (*d)
-                (void) closedir(*d);
-}
-
 /* Opens /proc/PID as a directory. With a pidfd of the process (>= 0), the directory is checked
  * to be that process's: -ESRCH once it has exited, even if its PID names another one now. */
 int proc_open_pid(pid_t pid, int pidfd);

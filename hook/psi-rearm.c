@@ -302,8 +302,8 @@ static int visit_process(const ContainerProcess *p, void *userdata) {
         Walk *w = userdata;
         _cleanup_(process_info_done) ProcessInfo pi = { .p = p, .sd_event_user = -1 };
         _cleanup_close_ int fd_dir = -EBADF;
+        _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
-        DIR *d;
 
         if (proc_read_small_file(p->proc_fd, "comm", pi.comm, sizeof pi.comm) < 0)
                 return 0;
@@ -331,7 +331,6 @@ static int visit_process(const ContainerProcess *p, void *userdata) {
                 link[n] = '\0';
                 rearm_descriptor(w, &pi, (int) target_fd, link);
         }
-        closedir(d);
         return 0;
 }
 

@@ -183,7 +183,7 @@ static bool record_is_stale(const char *name) {
 }
 
 static void prune_stale_records(int dir_fd) {
-        DIR *d;
+        _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
         int fd = dup(dir_fd);
 
@@ -197,7 +197,6 @@ static void prune_stale_records(int dir_fd) {
         while ((de = readdir(d)))
                 if (de->d_type == DT_REG && record_is_stale(de->d_name))
                         (void) unlinkat(dir_fd, de->d_name, 0);
-        closedir(d);
 }
 
 int record_open_readonly(const char *state_dir, const Container *c) {

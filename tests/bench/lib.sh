@@ -107,6 +107,22 @@ prepare_round() {
         ct_bash "systemctl reset-failed; systemctl start $(unit_range 1 "$n");
                  for ((i = 1; i <= $d; i++)); do echo bench >/srv/a\$i/file; done" >/dev/null
         "$BREAK" --pid "$PID" >/dev/null
+        wait_systemd_idle
+}
+
+# systemd re-reads its whole mount table after every change of it (at most 5 times a second):
+# with thousands of mounts that takes it milliseconds each time. Every contender starts once
+# systemd is done with the changes the round's set-up made, or the first one to run would pay
+# for them: systemd's CPU time (schedstat, ns) must stay still for 100 ms, 3 s at most.
+wait_systemd_idle() {
+        local a b still=0 i
+        a=$(awk '{ print $1 }' "/proc/$PID/schedstat")
+        for ((i = 0; i < 60 && still < 2; i++)); do
+                sleep 0.05
+                b=$(awk '{ print $1 }' "/proc/$PID/schedstat")
+                if ((b - a < 200000)); then still=$((still + 1)); else still=0; fi
+                a=$b
+        done
 }
 
 # Milliseconds between two $EPOCHREALTIME values.

@@ -40,7 +40,6 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_free_table);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 static bool str_eq(const char *a, const char *b) {
         return a && b && strcmp(a, b) == 0;

@@ -207,6 +207,24 @@ static int read_output(int fd, char **buf, size_t *used, size_t *allocated) {
         return n > 0;
 }
 
+/* Reaps the worker and says how it ended: its status (0..125), or -ETIMEDOUT when it was killed
+ * at the deadline, -EPROTO when it could not join the container. */
+static int reap_worker(int worker_pidfd, bool killed, int *ret_status) {
+        siginfo_t si = {};
+
+        if (waitid(P_PIDFD, (id_t) worker_pidfd, &si, WEXITED) < 0)
+                return log_error_errno(errno, "Failed to reap the worker: %m");
+        if (killed)
+                return -ETIMEDOUT;
+        if (si.si_code != CLD_EXITED)
+                return log_error_errno(SYNTHETIC_ERRNO(ECHILD), "The worker was killed by signal %d.",
+                                       si.si_status);
+        if (si.si_status == WORKER_EXIT_SETUP_FAILED)
+                return -EPROTO;
+        *ret_status = si.si_status;
+        return 0;
+}
+
 int worker_run(const Container *c, usec_t deadline, const int *extra_fds, size_t n_extra,
                WorkerFunction fn, void *userdata, int *ret_result, char **ret_output) {
         _cleanup_close_pair_ int relay[2] = { -EBADF, -EBADF }, output[2] = { -EBADF, -EBADF };
@@ -217,7 +235,7 @@ int worker_run(const Container *c, usec_t deadline, const int *extra_fds, size_t
         char buf[4096];
         size_t used = 0;
         bool relay_open = true, output_open = ret_output, killed = false;
-        siginfo_t si = {};
+        int status = 0, r;
         pid_t pid;
 
         if (pipe2(relay, O_CLOEXEC) < 0)
@@ -238,7 +256,7 @@ int worker_run(const Container *c, usec_t deadline, const int *extra_fds, size_t
 
         worker_pidfd = pidfd_open_pid(pid);
         if (worker_pidfd < 0) {
-                int r = worker_pidfd;
+                r = worker_pidfd;
                 (void) kill(pid, SIGKILL);
                 (void) waitpid(pid, NULL, 0);
                 return log_error_errno(r, "Failed to open a pidfd for the worker: %m");
@@ -282,15 +300,9 @@ int worker_run(const Container *c, usec_t deadline, const int *extra_fds, size_t
                         break;
         }
 
-        if (waitid(P_PIDFD, (id_t) worker_pidfd, &si, WEXITED) < 0)
-                return log_error_errno(errno, "Failed to reap the worker: %m");
-        if (killed)
-                return -ETIMEDOUT;
-        if (si.si_code != CLD_EXITED)
-                return log_error_errno(SYNTHETIC_ERRNO(ECHILD), "The worker was killed by signal %d.",
-                                       si.si_status);
-        if (si.si_status == WORKER_EXIT_SETUP_FAILED)
-                return -EPROTO;
+        r = reap_worker(worker_pidfd, killed, &status);
+        if (r < 0)
+                return r;
         if (ret_output) {
                 if (output_error < 0)
                         return log_error_errno(output_error, "Failed to take the worker's output: %m");
@@ -298,6 +310,6 @@ int worker_run(const Container *c, usec_t deadline, const int *extra_fds, size_t
                 if (!*ret_output)
                         return log_oom();
         }
-        *ret_result = si.si_status;
+        *ret_result = status;
         return 0;
 }

@@ -110,12 +110,14 @@ prepare_round() {
         wait_systemd_idle
 }
 
-# systemd re-reads its whole mount table after every change of it (at most 5 times a second):
-# with thousands of mounts that takes it milliseconds each time. Every contender starts once
-# systemd is done with the changes the round's set-up made, or the first one to run would pay
-# for them: systemd's CPU time (schedstat, ns) must stay still for 100 ms, 3 s at most.
+# systemd re-reads its whole mount table after every change of it, at most 5 times a second
+# (later changes wait for the next second): with thousands of mounts that takes it milliseconds
+# each time. Every contender starts once systemd is done with the changes the round's set-up
+# made, or the first one to run would pay for them: a second for the rate limit to pass, then
+# systemd's CPU time (schedstat, ns) must stay still for 100 ms, 3 s at most.
 wait_systemd_idle() {
         local a b still=0 i
+        sleep 1.1
         a=$(awk '{ print $1 }' "/proc/$PID/schedstat")
         for ((i = 0; i < 60 && still < 2; i++)); do
                 sleep 0.05

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# oci-autofs-restore as an OCI hook (issue 4), with real runc, real podman and the rig's real
+# oci-autofs-restore as an OCI hook, with real runc, real podman and the rig's real
 # CRIU: the hook tells a restore from a normal start, leaves a detached watcher that repairs once
 # CRIU has resumed the container, and refuses bad input with one line and exit status 2.
 # Containers and images are named arh-oci-*.

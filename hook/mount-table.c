@@ -234,43 +234,67 @@ static int mangled_paths(char *const *paths, size_t n, char ***ret) {
         return 0;
 }
 
-/* Copies the lines of text (used bytes) whose mount point is one of wanted (n, sorted) to kept,
- * which has room for all of text. Returns the length copied. */
-static size_t keep_lines_at(const char *text, size_t used, char *const *wanted, size_t n,
-                            char *kept) {
+/* Where the line starting at line ends: its newline, or the end of the text. */
+static const char *line_end(const char *line, const char *text_end) {
+        const char *end = memchr(line, '\n', (size_t) (text_end - line));
+        return end ?: text_end;
+}
+
+typedef bool (*LineFilter)(const char *line, const char *end, const void *userdata);
+
+/* Parses the lines of text (used bytes) that keep accepts, and nothing else: thousands of
+ * unrelated mounts then cost one pass over the kernel's text instead of libmount's parser. */
+static int parse_lines(const char *text, size_t used, LineFilter keep, const void *userdata,
+                       struct libmnt_table **ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *kept = NULL;
         size_t n_kept = 0;
 
+        kept = malloc(used + 1);
+        if (!kept)
+                return -ENOMEM;
         for (const char *line = text, *end; line < text + used; line = end + 1) {
-                const char *point;
-                size_t point_len;
-                char key[PATH_MAX * 4 + 1];
-                const char *k = key;
-
-                end = memchr(line, '\n', (size_t) (text + used - line));
-                if (!end)
-                        end = text + used;
-                if (!split_line(line, end, &point, &point_len))
-                        continue;
-                if (point_len >= sizeof key)
-                        continue;
-                memcpy(key, point, point_len);
-                key[point_len] = '\0';
-                if (!bsearch(&k, wanted, n, sizeof *wanted, cmp_str))
+                end = line_end(line, text + used);
+                if (!keep(line, end, userdata))
                         continue;
                 memcpy(kept + n_kept, line, (size_t) (end - line));
                 n_kept += (size_t) (end - line);
                 kept[n_kept++] = '\n';
         }
         kept[n_kept] = '\0';
-        return n_kept;
+
+        /* fmemopen() refuses an empty buffer: no line kept is an empty table. */
+        if (n_kept > 0) {
+                f = fmemopen(kept, n_kept, "r");
+                if (!f)
+                        return -errno;
+        }
+        return parse_stream(f, "mountinfo", ret);
+}
+
+typedef struct WantedPaths {
+        char **paths;           /* as mountinfo writes them, sorted */
+        size_t n;
+} WantedPaths;
+
+static bool line_is_at(const char *line, const char *end, const void *userdata) {
+        const WantedPaths *w = userdata;
+        char key[PATH_MAX * 4 + 1];
+        const char *point, *k = key;
+        size_t point_len;
+
+        if (!split_line(line, end, &point, &point_len) || point_len >= sizeof key)
+                return false;
+        memcpy(key, point, point_len);
+        key[point_len] = '\0';
+        return bsearch(&k, w->paths, w->n, sizeof *w->paths, cmp_str);
 }
 
 int mount_table_read_at(int mountinfo_fd, char *const *paths, size_t n_paths,
                         struct libmnt_table **ret) {
-        _cleanup_fclose_ FILE *f = NULL;
-        _cleanup_free_ char *text = NULL, *kept = NULL;
+        _cleanup_free_ char *text = NULL;
         _cleanup_strv_free_ char **wanted = NULL;
-        size_t used = 0, n_kept;
+        size_t used = 0;
         int r;
 
         r = read_all(mountinfo_fd, &text, &used);
@@ -279,20 +303,7 @@ int mount_table_read_at(int mountinfo_fd, char *const *paths, size_t n_paths,
         r = mangled_paths(paths, n_paths, &wanted);
         if (r < 0)
                 return r;
-        kept = malloc(used + 1);
-        if (!kept)
-                return -ENOMEM;
-
-        /* Only the lines at the paths asked for go to the parser. */
-        n_kept = keep_lines_at(text, used, wanted, n_paths, kept);
-
-        /* fmemopen() refuses an empty buffer: nothing at those paths is an empty table. */
-        if (n_kept > 0) {
-                f = fmemopen(kept, n_kept, "r");
-                if (!f)
-                        return -errno;
-        }
-        return parse_stream(f, "mountinfo", ret);
+        return parse_lines(text, used, line_is_at, &(WantedPaths) { wanted, n_paths }, ret);
 }
 
 static int cmp_long(const void *a, const void *b) {
@@ -321,8 +332,13 @@ static bool line_ids_and_type(const char *line, const char *end, long *ret_id, l
         return true;
 }
 
-/* The parent IDs of the autofs lines of text, sorted. */
-static int autofs_parents(const char *text, size_t used, long **ret, size_t *ret_n) {
+typedef struct AutofsParents {
+        long *ids;              /* sorted */
+        size_t n;
+} AutofsParents;
+
+/* The parent IDs of the autofs lines of text. */
+static int autofs_parents(const char *text, size_t used, AutofsParents *ret) {
         _cleanup_free_ long *ids = NULL;
         size_t n = 0, size = 0;
 
@@ -330,9 +346,7 @@ static int autofs_parents(const char *text, size_t used, long **ret, size_t *ret
                 long id, parent;
                 bool autofs;
 
-                end = memchr(line, '\n', (size_t) (text + used - line));
-                if (!end)
-                        end = text + used;
+                end = line_end(line, text + used);
                 if (!line_ids_and_type(line, end, &id, &parent, &autofs) || !autofs)
                         continue;
                 if (n == size) {
@@ -347,51 +361,35 @@ static int autofs_parents(const char *text, size_t used, long **ret, size_t *ret
         }
         if (n > 0)
                 qsort(ids, n, sizeof *ids, cmp_long);
-        *ret = TAKE_PTR(ids);
-        *ret_n = n;
+        *ret = (AutofsParents) { TAKE_PTR(ids), n };
         return 0;
 }
 
+static bool line_is_autofs_or_parent(const char *line, const char *end, const void *userdata) {
+        const AutofsParents *p = userdata;
+        long id, parent;
+        bool autofs;
+
+        if (!line_ids_and_type(line, end, &id, &parent, &autofs))
+                return false;
+        return autofs || (p->n > 0 && bsearch(&id, p->ids, p->n, sizeof *p->ids, cmp_long));
+}
+
 int mount_table_read_autofs(int mountinfo_fd, struct libmnt_table **ret) {
-        _cleanup_fclose_ FILE *f = NULL;
-        _cleanup_free_ char *text = NULL, *kept = NULL;
-        _cleanup_free_ long *parents = NULL;
-        size_t used = 0, n_parents = 0, n_kept = 0;
+        _cleanup_free_ char *text = NULL;
+        AutofsParents parents = {};
+        size_t used = 0;
         int r;
 
         r = read_all(mountinfo_fd, &text, &used);
         if (r < 0)
                 return r;
-        r = autofs_parents(text, used, &parents, &n_parents);
+        r = autofs_parents(text, used, &parents);
         if (r < 0)
                 return r;
-        kept = malloc(used + 1);
-        if (!kept)
-                return -ENOMEM;
-        for (const char *line = text, *end; line < text + used; line = end + 1) {
-                long id, parent;
-                bool autofs;
-
-                end = memchr(line, '\n', (size_t) (text + used - line));
-                if (!end)
-                        end = text + used;
-                if (!line_ids_and_type(line, end, &id, &parent, &autofs))
-                        continue;
-                if (!autofs && !(n_parents > 0 &&
-                                 bsearch(&id, parents, n_parents, sizeof *parents, cmp_long)))
-                        continue;
-                memcpy(kept + n_kept, line, (size_t) (end - line));
-                n_kept += (size_t) (end - line);
-                kept[n_kept++] = '\n';
-        }
-        kept[n_kept] = '\0';
-
-        if (n_kept > 0) {
-                f = fmemopen(kept, n_kept, "r");
-                if (!f)
-                        return -errno;
-        }
-        return parse_stream(f, "mountinfo", ret);
+        r = parse_lines(text, used, line_is_autofs_or_parent, &parents, ret);
+        free(parents.ids);
+        return r;
 }
 
 int mount_table_find_at(struct libmnt_table *t, const char *where, struct libmnt_fs **at,

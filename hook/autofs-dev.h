@@ -14,9 +14,8 @@
  * returns (ENOENT) and no new request is ever sent. The flag belongs to the superblock, so it
  * reaches every copy of that autofs in every mount namespace. */
 
-/* Opens the control device at /dev/autofs of our current root, refusing anything that is not
- * the autofs misc device (the container owns that path). proc_self_fd: the host's /proc/self,
- * through which the checked node is re-opened. */
+/* Opens the control device at /dev/autofs of our current root, the host's (it is called before
+ * the worker joins the container), refusing anything that is not the autofs misc device. */
 int autofs_dev_open(void);
 
 /* A handle on the autofs with device number dev mounted at path (beneath whatever is stacked on

@@ -2,7 +2,11 @@
 #
 #   make            build both hooks
 #   make check      install what the tests need, then run unit, sanitizer, package and
-#                   integration tests
+#                   integration tests (the integration tests, and the unit tests that need
+#                   autofs, in the project's VM where this host's kernel cannot serve them;
+#                   VM=1 forces the VM, VM=0 this host)
+#   make vm-shell   a root shell in the project's VM (VM_RELEASE, VM_CGROUP)
+#   make vm-image   build the VM's guest images (make check does it when needed)
 #   make check-package  build the Debian package, lintian it, install it into a scratch root
 #   make demo       boot a systemd container, break its automounts as a restore does, repair them
 #   make bench      benchmarks
@@ -71,6 +75,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(UNIT_SRC))
 OCI_LIB  := $(BUILDDIR)/oci/liboci.a
 LXC_LIB  := $(BUILDDIR)/lxc/liblxc-front.a
 
+.PHONY: vm-shell vm-image
 .PHONY: all deps check check-unit check-sanitize check-package check-integration demo bench install \
         uninstall clean format lint rig test-bin fuzz fuzz-build check-fuzz mutate
 .DEFAULT_GOAL := all
@@ -166,6 +171,16 @@ check-package:
 
 check-integration: all
 	@tests/run-integration
+
+vm-image: deps
+	@tests/vm/build-image --release bookworm
+	@tests/vm/build-image --release trixie
+
+vm-shell: deps
+	@$(MAKE) --no-print-directory all
+	@tests/vm/build-image --release "$${VM_RELEASE:-trixie}" >/dev/null
+	@tests/vm/run --release "$${VM_RELEASE:-trixie}" --cgroup "$${VM_CGROUP:-unified}" \
+	  --timeout "$${VM_TIMEOUT:-14400}" --shell
 
 # Fuzzing: libFuzzer targets built with clang, ASan and UBSan, against the parsers compiled the
 # same way. The seed corpora under tests/fuzz/corpus/ are only read; what a run finds goes to

@@ -62,7 +62,8 @@ teardown() {
         run wait_for_systemd "$name"
         assert_failure
         assert_output --partial "(state: container $name gone)"
-        ((SECONDS - start < 10)) || fail "waited $((SECONDS - start)) s for a dead container"
+        (((SECONDS - start) * 1000 < $(rig_budget_ms 10000))) ||
+                fail "waited $((SECONDS - start)) s for a dead container"
 }
 
 @test "rig checks, LXC: the shared operations run in the container, and see a changed file" {

@@ -49,7 +49,7 @@ rearmed_systemd_and_journald() {
         checkpoint_container "$NAME"
         restore_container "$NAME"
 
-        oci_wait_for_log "$log" "^oci-autofs-restore: $NAME: [0-9]+ automount unit\(s\): " 10000 || {
+        oci_wait_for_log "$log" "^oci-autofs-restore: $NAME: [0-9]+ automount unit\(s\): " "$(rig_budget_ms 10000)" || {
                 cat "$log" >&2
                 fail "no repair within 10 s of the restore"
         }
@@ -100,7 +100,7 @@ rearmed_systemd_and_journald() {
         checkpoint_container "$NAME"
         restore_container "$NAME"
 
-        oci_wait_for_log "$log" "^oci-autofs-restore: $id: [0-9]+ automount unit\(s\): " 10000 || {
+        oci_wait_for_log "$log" "^oci-autofs-restore: $id: [0-9]+ automount unit\(s\): " "$(rig_budget_ms 10000)" || {
                 cat "$log" >&2
                 fail "no repair within 10 s of the restore"
         }

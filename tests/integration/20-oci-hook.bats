@@ -216,7 +216,7 @@ units_restarted() {
         assert_success
         assert_output "oci-autofs-restore: $name-by-hand: Normal start (stage createRuntime, status creating, pid 1): nothing to do."
         echo "# normal create decided in $((end - start)) ms" >&3
-        ((end - start < 500)) || fail "a normal create took $((end - start)) ms"
+        ((end - start < $(rig_budget_ms 500))) || fail "a normal create took $((end - start)) ms"
 }
 
 @test "bad state JSON: one line on stderr, exit status 2" {
@@ -296,7 +296,7 @@ units_restarted() {
         out=$("$OCI_HOOK_BIN" --stage=createRuntime --wait-timeout=2 --log-file="$log" <<<"$state" 2>&1)
         end=$(now_ms)
         echo "$out"
-        ((end - start < 1000)) || fail "the hook took $((end - start)) ms"
+        ((end - start < $(rig_budget_ms 1000))) || fail "the hook took $((end - start)) ms"
         watcher=$(oci_watcher_pid "$log")
         [[ -n $watcher && -e /proc/$watcher ]] || fail "no watcher: $(cat "$log")"
         # Its own session; stdio on /dev/null, the log file, and the pidfd of the process it waits

@@ -31,7 +31,7 @@ boot_write_checkpoint() {
 
 # Every automount unit was stopped (by a restart) exactly once since the boot.
 restarted_once() {
-        local deadline=$((SECONDS + 10))
+        local deadline=$((SECONDS + $(rig_budget_ms 10000) / 1000))
         # journald may take a moment to have the last lines on disk.
         while :; do
                 run automount_stops "$NAME"

@@ -115,7 +115,7 @@ lxc_create() {
 		lxc.cgroup.devices.allow = c 10:235 rwm
 		lxc.mount.entry = /dev/autofs dev/autofs none bind,create=file 0 0
 		lxc.net.0.type = empty
-		lxc.init.cmd = /lib/systemd/systemd systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=1
+		lxc.init.cmd = $(rig_systemd_args /lib/systemd/systemd | paste -sd' ')
 	EOF
         # The engine's records go to a directory of this test, through the config file that
         # hooks and CRIU action scripts inherit with the environment.

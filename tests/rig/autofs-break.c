@@ -440,9 +440,15 @@ static int autofs_new_fsmount(const Autofs *a, pid_t pgrp) {
         if (fs_fd < 0)
                 return log_error_errno(errno, "fsopen(autofs) failed: %m");
 
+        /* An autofs that predates the new mount API (Linux 6.1 has one) takes no parameters of
+         * its own: the kernel's generic fallback takes "source" but refuses an fd (EOPNOTSUPP),
+         * and the caller uses mount(2) then. */
         if (fsconfig(fs_fd, FSCONFIG_SET_STRING, "source", a->source, 0) < 0 ||
-            fsconfig(fs_fd, FSCONFIG_SET_FD, "fd", NULL, a->write_fd) < 0)
+            fsconfig(fs_fd, FSCONFIG_SET_FD, "fd", NULL, a->write_fd) < 0) {
+                if (errno == EOPNOTSUPP)
+                        return log_debug_errno(errno, "%s: autofs has no new mount API here: %m", a->where);
                 return log_error_errno(errno, "%s: fsconfig(source, fd) failed: %m", a->where);
+        }
         snprintf(num, sizeof num, "%d", (int) pgrp);
         if (fsconfig(fs_fd, FSCONFIG_SET_STRING, "pgrp", num, 0) < 0)
                 return log_error_errno(errno, "%s: fsconfig(pgrp=%s) failed: %m", a->where, num);
@@ -531,6 +537,8 @@ static int break_one(const Context *c, const Autofs *a) {
         /* 2. The new superblock, allocated while the old one still exists: anonymous device
          * numbers are reused lowest-first, so this is what guarantees a different st_dev. */
         new_fd = c->legacy_mount ? autofs_new_legacy(a, c->pgrp) : autofs_new_fsmount(a, c->pgrp);
+        if (new_fd == -EOPNOTSUPP && !c->legacy_mount)
+                new_fd = autofs_new_legacy(a, c->pgrp);
         if (new_fd < 0)
                 return new_fd;
         if (fstat(new_fd, &st) < 0)

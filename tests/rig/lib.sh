@@ -35,6 +35,42 @@ die() {
         exit 1
 }
 
+# The Debian mirror this host's apt uses (the URI of its first source for the host's own
+# release, deb822 or one-line format), or $AUTOFS_RIG_MIRROR. The repository names no mirror.
+rig_mirror() {
+        local codename uri f
+        local -a files=()
+        if [[ -n ${AUTOFS_RIG_MIRROR:-} ]]; then
+                printf '%s\n' "$AUTOFS_RIG_MIRROR"
+                return 0
+        fi
+        codename=$(. /etc/os-release 2>/dev/null && printf '%s' "${VERSION_CODENAME:-}")
+        [[ -n $codename ]] || die "cannot tell this host's Debian release (/etc/os-release)"
+        for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+                [[ -r $f ]] && files+=("$f")
+        done
+        uri=$(awk -v want="$codename" '
+                # One-line format: deb [options] URI SUITE COMPONENT...
+                FILENAME ~ /\.list$/ && $1 == "deb" {
+                        i = 2
+                        if ($i ~ /^\[/) while ($i !~ /\]$/) i++
+                        if ($i ~ /^\[/ || $i ~ /\]$/) i++
+                        if ($(i + 1) == want) { print $i; exit }
+                }
+                # deb822: stanzas separated by blank lines.
+                FILENAME ~ /\.sources$/ {
+                        if ($0 ~ /^[ \t]*$/) { types = uris = suites = ""; next }
+                        if ($1 == "Types:") types = $0
+                        if ($1 == "URIs:") uris = $2
+                        if ($1 == "Suites:") suites = $0 " "
+                        if (types ~ /[ \t]deb([ \t]|$)/ && uris != "" && index(suites, " " want " ")) {
+                                print uris; exit
+                        }
+                }' "${files[@]}" /dev/null)
+        [[ -n $uri ]] || die "no Debian $codename source in this host's apt sources; set AUTOFS_RIG_MIRROR"
+        printf '%s\n' "${uri%/}"
+}
+
 rig_need_root() {
         [[ $(id -u) -eq 0 ]] || die "must run as root"
 }
@@ -51,6 +87,27 @@ rig_lock() {
 
 rig_valid_name() {
         [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]] || die "invalid name '$1'"
+}
+
+# "unified" on a pure cgroup2 host (what current distributions boot), "hybrid" or "legacy"
+# where cgroup v1 hierarchies are mounted.
+rig_cgroup_mode() {
+        if [[ $(stat -fc %T /sys/fs/cgroup 2>/dev/null) == cgroup2fs ]]; then
+                echo unified
+        elif [[ -d /sys/fs/cgroup/unified ]]; then
+                echo hybrid
+        else
+                echo legacy
+        fi
+}
+
+# The container systemd's command line, one word a line. On a cgroup2 host systemd runs as users
+# run it. Only where the host itself is hybrid does it run in its legacy mode, the one mode that
+# host gives a container's systemd a consistent view.
+rig_systemd_args() {
+        printf '%s\n' "${1:-/sbin/init}"
+        [[ $(rig_cgroup_mode) == unified ]] && return 0
+        printf '%s\n' systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=1
 }
 
 rig_bundle_dir() {
@@ -431,4 +488,39 @@ rig_busy_processes() {
                         '{ sub(/^.*\) /, ""); pct = ($12 + $13 - b) * 100 / hz / s;
                            if (pct > max) printf "%s %s %d%%\n", pid, c, pct }' "/proc/$p/stat" 2>/dev/null
         done
+}
+
+# --- time budgets ----------------------------------------------------------------------------
+#
+# The tests' time budgets were set on the machine kind the project is developed on, where one
+# fork and exec of /bin/true takes about 1 ms (measured: 0.99 to 1.18 ms). In a slower place (the
+# project's VM under software emulation: 5 to 7 times slower) every budget is multiplied by how
+# much slower the same measurement is there, so that a budget keeps its meaning instead of being
+# loosened by hand.
+RIG_REFERENCE_EXEC_US=1000
+
+# Prints the factor (at least 1, one decimal): $ARH_TIME_SCALE if set, 1 on a host, else measured.
+rig_time_scale() {
+        local best= us s i round
+        if [[ -n ${ARH_TIME_SCALE:-} ]]; then
+                printf '%s\n' "$ARH_TIME_SCALE"
+                return 0
+        fi
+        if [[ -z ${ARH_VM_GUEST:-} ]]; then
+                echo 1
+                return 0
+        fi
+        for round in 1 2 3; do
+                s=$(date +%s%N)
+                for ((i = 0; i < 200; i++)); do /bin/true; done
+                us=$((($(date +%s%N) - s) / 200000))
+                [[ -z $best ]] || ((us < best)) && best=$us
+        done
+        awk -v us="$best" -v ref="$RIG_REFERENCE_EXEC_US" \
+                'BEGIN { f = us / ref; if (f < 1) f = 1; printf "%.1f\n", f }'
+}
+
+# rig_budget_ms MS: MS scaled by $ARH_TIME_SCALE (see rig_time_scale), as a whole number.
+rig_budget_ms() {
+        awk -v ms="$1" -v f="${ARH_TIME_SCALE:-1}" 'BEGIN { printf "%d\n", ms * f }'
 }

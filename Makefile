@@ -7,6 +7,7 @@
 #                   VM=1 forces the VM, VM=0 this host)
 #   make vm-shell   a root shell in the project's VM (VM_RELEASE, VM_CGROUP)
 #   make vm-image   build the VM's guest images (make check does it when needed)
+#   make check-kernels  the core integration files in the VM on kernels 6.1, 6.12 and the newest
 #   make check-package  build the Debian package, lintian it, install it into a scratch root
 #   make demo       boot a systemd container, break its automounts as a restore does, repair them
 #   make bench      benchmarks
@@ -75,7 +76,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(UNIT_SRC))
 OCI_LIB  := $(BUILDDIR)/oci/liboci.a
 LXC_LIB  := $(BUILDDIR)/lxc/liblxc-front.a
 
-.PHONY: vm-shell vm-image
+.PHONY: vm-shell vm-image check-kernels
 .PHONY: all deps check check-unit check-sanitize check-package check-integration demo bench install \
         uninstall clean format lint rig test-bin fuzz fuzz-build check-fuzz mutate
 .DEFAULT_GOAL := all
@@ -171,6 +172,11 @@ check-package:
 
 check-integration: all
 	@tests/run-integration
+
+# The core integration files on each kernel Debian has (6.1, 6.12, the newest), in the VM.
+check-kernels: deps
+	@$(MAKE) --no-print-directory all
+	@tests/vm/check-kernels
 
 vm-image: deps
 	@tests/vm/build-image --release bookworm

@@ -71,6 +71,34 @@ rig_mirror() {
         printf '%s\n' "${uri%/}"
 }
 
+# rig_apt_download WORK SUITE DEST PACKAGE...: downloads PACKAGEs of the Debian SUITE into DEST
+# with a private apt (its own sources, lists and cache under WORK), so that the host's apt state
+# never sees another release. Sets RIG_APT_OPTS for further apt calls on the same lists.
+rig_apt_download() {
+        local work=$1 suite=$2 dest=$3 apt mirror
+        shift 3
+        apt=$work/apt
+        mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$dest"
+        mirror=$(rig_mirror) || exit 1
+        printf 'deb %s %s main\n' "$mirror" "$suite" >"$apt/sources.list"
+        RIG_APT_OPTS=(
+                -o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=-
+                -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
+                -o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=-
+                -o APT::Sandbox::User=root -o Debug::NoLocking=1 -q
+        )
+        if [[ ! -e $apt/updated ]]; then
+                rig_log "fetching $suite package lists"
+                apt-get "${RIG_APT_OPTS[@]}" update >"$work/apt.log" 2>&1 ||
+                        { cat "$work/apt.log" >&2; die "apt-get update ($suite) failed"; }
+                : >"$apt/updated"
+        fi
+        (($# > 0)) || return 0
+        rig_log "downloading $# packages of $suite"
+        (cd "$dest" && apt-get "${RIG_APT_OPTS[@]}" download "$@") >"$work/apt.log" 2>&1 ||
+                { cat "$work/apt.log" >&2; die "apt-get download ($suite: $*) failed"; }
+}
+
 rig_need_root() {
         [[ $(id -u) -eq 0 ]] || die "must run as root"
 }

@@ -242,8 +242,7 @@ demo: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@tests/bench/run
-	@tests/bench/resume
+	@tests/bench/start
 
 install: all
 	install -Dm755 $(OCI_BIN) $(DESTDIR)$(BINDIR)/oci-autofs-restore

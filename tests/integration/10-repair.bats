@@ -299,7 +299,7 @@ teardown() {
         start_runc_container "$NAME"
         write_files "$NAME"
         "$REPAIR_BREAK" --pid "$CT_PID"
-        run timeout 60 env AUTOFS_RESTORE_HOOK_STOP_AT=set-aside "$dest/usr/bin/oci-autofs-restore" \
+        run rig_timeout 60 env AUTOFS_RESTORE_HOOK_STOP_AT=set-aside "$dest/usr/bin/oci-autofs-restore" \
                 --pid "$CT_PID" --timeout 20
         assert_success
         refute_output --partial "Stopping at"
@@ -436,7 +436,7 @@ teardown() {
         ct_sh "$NAME" 'for p in /usr/bin/systemctl /usr/bin/mount /usr/bin/umount /usr/bin/nsenter /usr/bin/mktemp /bin/sh; do
                         mv -f "$p.canary" "$p"; done'
         # The canaries work: a use of one is recorded.
-        timeout 10 runc exec "$NAME" /usr/bin/systemctl --version >/dev/null
+        rig_timeout 10 runc exec "$NAME" /usr/bin/systemctl --version >/dev/null
         grep -q systemctl < <(nsenter -t "$CT_PID" -m cat /run/canary.log)
         nsenter -t "$CT_PID" -m truncate -s0 /run/canary.log
 

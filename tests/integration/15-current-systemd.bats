@@ -95,7 +95,7 @@ rearmed_systemd_and_journald() {
         oci_podman_image
         oci_hooks_dir "$log"
         oci_podman_start "$NAME"
-        id=$(timeout 30 podman inspect -f '{{.Id}}' "$NAME")
+        id=$(rig_timeout 30 podman inspect -f '{{.Id}}' "$NAME")
         write_files "$NAME"
         checkpoint_container "$NAME"
         restore_container "$NAME"

@@ -79,7 +79,7 @@ repaired_in_time() {
         oci_podman_image
         oci_hooks_dir "$log"
         oci_podman_start "$name"
-        id=$(timeout 30 podman inspect -f '{{.Id}}' "$name")
+        id=$(rig_timeout 30 podman inspect -f '{{.Id}}' "$name")
         run oci_log "$log"
         assert_output "oci-autofs-restore: $id: Normal start (stage createRuntime, status creating, pid $CT_PID): nothing to do."
 

@@ -144,7 +144,7 @@ restarted_once() {
                 refute_output --regexp ' [1-9][0-9]*$'
                 run compgen -G "$(lxc_dir "$NAME")/state/*"
                 assert_failure
-                timeout 30 lxc-stop -P "$(lxc_path "$NAME")" -n "$NAME" -k
+                rig_timeout 30 lxc-stop -P "$(lxc_path "$NAME")" -n "$NAME" -k
         done
 }
 

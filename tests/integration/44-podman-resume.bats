@@ -22,7 +22,7 @@ setup() {
 teardown() {
         local rc=0
         criu_conf_restore
-        [[ -n ${GATE_MOUNTED:-} ]] && timeout 30 podman umount "$NAME" >/dev/null 2>&1
+        [[ -n ${GATE_MOUNTED:-} ]] && rig_timeout 30 podman umount "$NAME" >/dev/null 2>&1
         oci_teardown || rc=$?
         rig_teardown
         return $rc
@@ -39,10 +39,10 @@ teardown() {
         reader_start "$NAME"
         checkpoint_container "$NAME"
         # The gate opens while the container is checkpointed: the first access comes at resume.
-        root=$(timeout 60 podman mount "$NAME") || fail "podman mount $NAME failed"
+        root=$(rig_timeout 60 podman mount "$NAME") || fail "podman mount $NAME failed"
         GATE_MOUNTED=1
         reader_open_gate "$root"
-        timeout 60 podman umount "$NAME" >/dev/null || fail "podman umount $NAME failed"
+        rig_timeout 60 podman umount "$NAME" >/dev/null || fail "podman umount $NAME failed"
         GATE_MOUNTED=
         criu_conf_install "$BATS_TEST_TMPDIR/default.conf" || fail "cannot install $CRIU_CONF"
         # --keep: podman removes CRIU's restore.log otherwise.
@@ -51,7 +51,7 @@ teardown() {
         reader_keeps_going "$CT_PID"
         all_answer "$CT_PID" 1 || fail "an automount does not answer"
         # The early repairer did the repair; post-resume printed its lines into CRIU's log.
-        userdata=$(timeout 30 podman inspect -f '{{.StaticDir}}' "$NAME") || fail "podman inspect failed"
+        userdata=$(rig_timeout 30 podman inspect -f '{{.StaticDir}}' "$NAME") || fail "podman inspect failed"
         log_lines=$(grep -a '^oci-autofs-restore: ' "$userdata/restore.log")
         echo "$log_lines"
         run grep -c 'Done [0-9.]* ms after the tasks resumed' <<<"$log_lines"

@@ -88,7 +88,7 @@ echo "hook processes seen: $found, ways out: $escapes"
         [[ -n $connector ]] || fail "no connector appeared: $(cat "$BATS_TEST_TMPDIR/hook.log")"
         sleep 0.2
 
-        run timeout 20 runc exec "$NAME" /bin/sh -c "$ESCAPE_CHECK" sh "$MARKER_DIR/marker"
+        run rig_timeout 20 runc exec "$NAME" /bin/sh -c "$ESCAPE_CHECK" sh "$MARKER_DIR/marker"
         echo "$output"
         assert_success
         assert_output --partial "hook processes seen: 1,"
@@ -280,7 +280,7 @@ echo "hook processes seen: $found, ways out: $escapes"
 
 @test "--name in the LXC front end ignores a container process titled like an LXC monitor" {
         start_runc_container "$NAME" --init "sleep infinity"
-        timeout 10 runc exec -d "$NAME" bash -c 'exec -a "[lxc monitor] /var/lib/lxc arhspoof40" sleep 600' </dev/null
+        rig_timeout 10 runc exec -d "$NAME" bash -c 'exec -a "[lxc monitor] /var/lib/lxc arhspoof40" sleep 600' </dev/null
         for ((i = 0; i < 100; i++)); do
                 pgrep -f '^\[lxc monitor\] /var/lib/lxc arhspoof40' >/dev/null && break
                 sleep 0.05
@@ -294,7 +294,7 @@ echo "hook processes seen: $found, ways out: $escapes"
 
 @test "a FIFO in place of the configuration file does not hang the hook" {
         mkfifo "$BATS_TEST_TMPDIR/conf"
-        run timeout 10 env AUTOFS_RESTORE_HOOK_CONFIG="$BATS_TEST_TMPDIR/conf" "$REPAIR_HOOK" --pid 1
+        run rig_timeout 10 env AUTOFS_RESTORE_HOOK_CONFIG="$BATS_TEST_TMPDIR/conf" "$REPAIR_HOOK" --pid 1
         assert_failure 2
         assert_output --partial "not a regular file"
 }

@@ -35,10 +35,10 @@ lxc_run() {
         local criu_dir
         criu_dir=${RIG_CRIU_DIR:?lxc_run needs rig_require criu}
         if findmnt -rn -t cgroup2 /sys/fs/cgroup/unified >/dev/null 2>&1; then
-                PATH=$criu_dir:$PATH timeout 120 unshare -m --propagation slave -- \
+                PATH=$criu_dir:$PATH rig_timeout 120 unshare -m --propagation slave -- \
                         sh -c 'umount /sys/fs/cgroup/unified && exec "$@"' sh "$@"
         else
-                PATH=$criu_dir:$PATH timeout 120 "$@"
+                PATH=$criu_dir:$PATH rig_timeout 120 "$@"
         fi
 }
 
@@ -64,8 +64,8 @@ lxc_remove() {
         path=$(lxc_path "$name")
         [[ -d $dir ]] || return 0
         if [[ -d $path/$name ]]; then
-                timeout 30 lxc-stop -P "$path" -n "$name" -k >/dev/null 2>&1 || true
-                timeout 30 lxc-destroy -P "$path" -n "$name" >/dev/null 2>&1 || true
+                rig_timeout 30 lxc-stop -P "$path" -n "$name" -k >/dev/null 2>&1 || true
+                rig_timeout 30 lxc-destroy -P "$path" -n "$name" >/dev/null 2>&1 || true
         fi
         rm -rf --one-file-system "$dir"
 }
@@ -241,7 +241,7 @@ lxc_teardown() {
                         echo "teardown: $(lxc_dir "$name") is left" >&2
                         rc=1
                 fi
-                if timeout 10 lxc-info -P "$(lxc_path "$name")" -n "$name" -s 2>/dev/null | grep -q RUNNING; then
+                if rig_timeout 10 lxc-info -P "$(lxc_path "$name")" -n "$name" -s 2>/dev/null | grep -q RUNNING; then
                         echo "teardown: container $name is still running" >&2
                         rc=1
                 fi

@@ -46,7 +46,7 @@ nested_files_intact() {
         local ct=$1 pid p
         for pid in $(nested_pids "$ct"); do
                 for p in "${WITH_FILES[@]}"; do
-                        [[ $(timeout 5 nsenter -t "$pid" -m cat "$p/file") == "content of $p" ]] || {
+                        [[ $(rig_timeout 5 nsenter -t "$pid" -m cat "$p/file") == "content of $p" ]] || {
                                 echo "file on $p lost in the namespace of $pid" >&2
                                 mounts_at "$p" "$pid" >&2
                                 return 1
@@ -119,7 +119,7 @@ reader_keeps_going() {
                         cat "/proc/$p/stack" >&2 || true
                 done
                 awk '$5 ~ /^\/srv\/a5/' "/proc/$ct/mountinfo" >&2
-                timeout 10 nsenter -t "$ct" -m -p -- journalctl --no-pager -b -n 40 -u srv-a5.automount -u srv-a5.mount -u reader.service </dev/null >&2 || true
+                rig_timeout 10 nsenter -t "$ct" -m -p -- journalctl --no-pager -b -n 40 -u srv-a5.automount -u srv-a5.mount -u reader.service </dev/null >&2 || true
                 fail "processes in autofs_wait one second after the repair: $output"
         fi
         a=$(reader_count "$ct")

@@ -131,8 +131,8 @@ oci_state() {
 oci_podman_image() {
         OCI_IMAGE=localhost/${OCI_PREFIX}rootfs:${RIG_ROOTFS##*/rootfs-}
         OCI_PODMAN_IMAGES+=("$OCI_IMAGE")
-        timeout 60 podman image exists "$OCI_IMAGE" && return 0
-        tar -C "$RIG_ROOTFS" -c . | timeout 300 podman import - "$OCI_IMAGE" >/dev/null ||
+        rig_timeout 60 podman image exists "$OCI_IMAGE" && return 0
+        tar -C "$RIG_ROOTFS" -c . | rig_timeout 300 podman import - "$OCI_IMAGE" >/dev/null ||
                 fail "podman import of $RIG_ROOTFS failed"
 }
 
@@ -155,8 +155,8 @@ oci_podman_start() {
         local name=$1 init
         mapfile -t init < <(rig_systemd_args)
         OCI_PODMAN_CONTAINERS+=("$name")
-        timeout 60 podman rm -f "$name" >/dev/null 2>&1
-        timeout 60 podman --hooks-dir "$OCI_HOOKS_DIR" run -d --name "$name" --runtime runc \
+        rig_timeout 60 podman rm -f "$name" >/dev/null 2>&1
+        rig_timeout 60 podman --hooks-dir "$OCI_HOOKS_DIR" run -d --name "$name" --runtime runc \
                 --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --device /dev/autofs \
                 --cap-add SYS_ADMIN --systemd=always "$OCI_IMAGE" \
                 "${init[@]}" \
@@ -167,7 +167,7 @@ oci_podman_start() {
 
 # podman looks criu up in PATH.
 oci_podman() {
-        PATH=$RIG_CRIU_DIR:$PATH timeout 120 podman --hooks-dir "$OCI_HOOKS_DIR" "$@" </dev/null 3>&-
+        PATH=$RIG_CRIU_DIR:$PATH rig_timeout 120 podman --hooks-dir "$OCI_HOOKS_DIR" "$@" </dev/null 3>&-
 }
 
 # --- the podman adapter (see use_runtime) ------------------------------------------------------
@@ -177,7 +177,7 @@ podman_exec_argv() {
 }
 
 podman_pid() {
-        timeout 30 podman inspect -f '{{.State.Pid}}' "$1"
+        rig_timeout 30 podman inspect -f '{{.State.Pid}}' "$1"
 }
 
 podman_checkpoint() {
@@ -194,8 +194,8 @@ podman_restore() {
 # oci_podman_remove container|image NAME: removes it whatever its state; fails when it is left.
 oci_podman_remove() {
         local kind=$1 name=$2
-        timeout 60 podman "$kind" rm -f "$name" >/dev/null 2>&1 || true
-        if timeout 30 podman "$kind" exists "$name"; then
+        rig_timeout 60 podman "$kind" rm -f "$name" >/dev/null 2>&1 || true
+        if rig_timeout 30 podman "$kind" exists "$name"; then
                 echo "teardown: podman $kind $name is left" >&2
                 return 1
         fi

@@ -118,7 +118,7 @@ ct_exec() {
         local name=$1
         shift
         "${CT_RUNTIME}_exec_argv" "$name" || return 125
-        timeout 10 "${EXEC_ARGV[@]}" "$@" </dev/null
+        rig_timeout 10 "${EXEC_ARGV[@]}" "$@" </dev/null
 }
 
 # ct_sh NAME SCRIPT...: runs a shell script in the container NAME (the test runs it; the
@@ -247,7 +247,7 @@ runc_checkpoint() {
         [[ -n ${RIG_CRIU:-} ]] || fail "runc_checkpoint needs rig_require criu"
         rm -rf "$images"
         mkdir -p "$images"
-        if ! timeout 120 runc --criu "$RIG_CRIU" checkpoint --image-path "$images" \
+        if ! rig_timeout 120 runc --criu "$RIG_CRIU" checkpoint --image-path "$images" \
                 --work-path "$images" "$name" </dev/null 3>&-; then
                 tail -n 30 "$images/dump.log" >&2
                 fail "runc checkpoint $name failed"
@@ -257,7 +257,7 @@ runc_checkpoint() {
 runc_restore() {
         local name=$1 images=$RIG_IMAGES/$1 bundle rc=0
         bundle=$(rig_bundle_dir "$name")
-        timeout 120 runc --criu "$RIG_CRIU" restore -d --image-path "$images" \
+        rig_timeout 120 runc --criu "$RIG_CRIU" restore -d --image-path "$images" \
                 --work-path "$images" --bundle "$bundle" "$name" \
                 </dev/null >>"$bundle/console.log" 2>&1 3>&- || rc=$?
         RESTORED_MS=$(now_ms)
@@ -367,7 +367,7 @@ automounts_beneath_answer() {
         for p in "$@"; do
                 unit=$(systemd-escape --path --suffix=mount "$p")
                 top=$(rig_top_dev "$pid" "$p")
-                timeout 10 nsenter -t "$pid" -m -- umount "$p" || {
+                rig_timeout 10 nsenter -t "$pid" -m -- umount "$p" || {
                         echo "cannot unmount the top of $p" >&2
                         return 1
                 }
@@ -376,7 +376,7 @@ automounts_beneath_answer() {
                         return 1
                 }
                 for ((i = 0; i < 100; i++)); do
-                        state=$(timeout 5 nsenter -t "$pid" -m -p -- systemctl is-active "$unit" </dev/null) || true
+                        state=$(rig_timeout 5 nsenter -t "$pid" -m -p -- systemctl is-active "$unit" </dev/null) || true
                         [[ $state == inactive || $state == failed ]] && break
                         sleep 0.05
                 done

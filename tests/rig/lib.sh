@@ -166,15 +166,15 @@ rig_runc_run() {
         local name=$1 bundle=$2 hostid
         hostid=$(jq -r '.linux.uidMappings[0].hostID // empty' "$bundle/config.json")
         if [[ -z $hostid ]]; then
-                timeout 60 runc run -d --bundle "$bundle" "$name" \
+                rig_timeout 60 runc run -d --bundle "$bundle" "$name" \
                         </dev/null >>"$bundle/console.log" 2>&1 3>&-
                 return
         fi
-        timeout 60 runc create --bundle "$bundle" "$name" \
+        rig_timeout 60 runc create --bundle "$bundle" "$name" \
                 </dev/null >>"$bundle/console.log" 2>&1 3>&- ||
                 return
         rig_delegate_cgroups "$name" "$hostid" || { rig_remove_container "$name"; return 1; }
-        timeout 60 runc start "$name" </dev/null >>"$bundle/console.log" 2>&1 3>&-
+        rig_timeout 60 runc start "$name" </dev/null >>"$bundle/console.log" 2>&1 3>&-
 }
 
 # systemd must create cgroups below its own, but runc leaves the container's cgroup directories
@@ -207,9 +207,9 @@ rig_wait_systemd() {
         local name=$1 timeout=${2:-30} state="" deadline
         local -a exec=("${@:3}")
         ((${#exec[@]} > 0)) || exec=(runc exec "$name")
-        deadline=$((SECONDS + timeout))
+        deadline=$((SECONDS + $(rig_budget_s "$timeout")))
         while ((SECONDS < deadline)); do
-                state=$(timeout 5 "${exec[@]}" systemctl is-system-running 2>/dev/null </dev/null) || true
+                state=$(rig_timeout 5 "${exec[@]}" systemctl is-system-running 2>/dev/null </dev/null) || true
                 case $state in
                 running | degraded)
                         printf '%s\n' "$state"
@@ -219,7 +219,7 @@ rig_wait_systemd() {
                 esac
                 # systemctl prints a state whenever it runs at all: without one, the container may
                 # be gone, and then it will not come up: do not wait for the deadline.
-                if [[ -z $state ]] && ! timeout 5 "${exec[@]}" true </dev/null >/dev/null 2>&1; then
+                if [[ -z $state ]] && ! rig_timeout 5 "${exec[@]}" true </dev/null >/dev/null 2>&1; then
                         printf 'container %s gone\n' "$name"
                         return 1
                 fi
@@ -230,14 +230,14 @@ rig_wait_systemd() {
 }
 
 rig_container_journal() {
-        timeout 10 runc exec "$1" journalctl --no-pager -b -n "${2:-80}" </dev/null 2>&1 || true
+        rig_timeout 10 runc exec "$1" journalctl --no-pager -b -n "${2:-80}" </dev/null 2>&1 || true
 }
 
 # Removes a container whatever its state; a no-op when it does not exist.
 rig_remove_container() {
         local name=$1
         rig_container_exists "$name" || return 0
-        timeout 30 runc delete -f "$name" >/dev/null 2>&1 || true
+        rig_timeout 30 runc delete -f "$name" >/dev/null 2>&1 || true
         if rig_container_exists "$name"; then
                 rig_warn "runc delete -f $name failed"
                 return 1
@@ -313,17 +313,17 @@ rig_cleanup_stale() {
                         [[ $name == "$RIG_PREFIX"* ]] || continue
                         owner=$(cat "/var/lib/lxc/$name/arh-owner" 2>/dev/null) || owner=
                         rig_owner_alive "$owner" && continue
-                        timeout 30 lxc-stop -k -n "$name" >/dev/null 2>&1 || true
-                        timeout 30 lxc-destroy -n "$name" >/dev/null 2>&1 || true
+                        rig_timeout 30 lxc-stop -k -n "$name" >/dev/null 2>&1 || true
+                        rig_timeout 30 lxc-destroy -n "$name" >/dev/null 2>&1 || true
                 done
         fi
         if command -v podman >/dev/null; then
-                for name in $(timeout 30 podman ps -a --format '{{.Names}}' 2>/dev/null); do
+                for name in $(rig_timeout 30 podman ps -a --format '{{.Names}}' 2>/dev/null); do
                         [[ $name == "$RIG_PREFIX"* ]] || continue
-                        owner=$(timeout 30 podman inspect -f '{{index .Config.Labels "arh.owner"}}' \
+                        owner=$(rig_timeout 30 podman inspect -f '{{index .Config.Labels "arh.owner"}}' \
                                 "$name" 2>/dev/null) || owner=
                         rig_owner_alive "$owner" && continue
-                        timeout 60 podman rm -f "$name" >/dev/null 2>&1
+                        rig_timeout 60 podman rm -f "$name" >/dev/null 2>&1
                 done
         fi
         for bundle in "$RIG_BUNDLES/$RIG_PREFIX"*; do
@@ -540,8 +540,8 @@ rig_time_scale() {
         fi
         for round in 1 2 3; do
                 s=$(date +%s%N)
-                for ((i = 0; i < 200; i++)); do /bin/true; done
-                us=$((($(date +%s%N) - s) / 200000))
+                for ((i = 0; i < 20; i++)); do /bin/true; done
+                us=$((($(date +%s%N) - s) / 20000))
                 [[ -z $best ]] || ((us < best)) && best=$us
         done
         awk -v us="$best" -v ref="$RIG_REFERENCE_EXEC_US" \
@@ -552,3 +552,22 @@ rig_time_scale() {
 rig_budget_ms() {
         awk -v ms="$1" -v f="${ARH_TIME_SCALE:-1}" 'BEGIN { printf "%d\n", ms * f }'
 }
+
+# rig_budget_s S: S seconds scaled the same way, rounded up.
+rig_budget_s() {
+        awk -v s="$1" -v f="${ARH_TIME_SCALE:-1}" 'BEGIN { t = s * f; printf "%d\n", (t == int(t)) ? t : int(t) + 1 }'
+}
+
+# rig_timeout S COMMAND...: timeout(1) with its limit scaled: the rig's limits guard against a
+# hang, and a slower machine must not turn slowness into one.
+rig_timeout() {
+        local s=$1
+        shift
+        timeout "$(rig_budget_s "$s")" "$@"
+}
+
+# Measured once per run in the test VM, then inherited by everything the run starts.
+if [[ -n ${ARH_VM_GUEST:-} && -z ${ARH_TIME_SCALE:-} ]]; then
+        ARH_TIME_SCALE=$(rig_time_scale)
+        export ARH_TIME_SCALE
+fi

@@ -7,6 +7,8 @@
 #                   VM=1 forces the VM, VM=0 this host)
 #   make vm-shell   a root shell in the project's VM (VM_RELEASE, VM_CGROUP)
 #   make vm-image   build the VM's guest images (make check does it when needed)
+#   make check-vm-full  every integration file in the VM (make check runs a tier there)
+#   make check-cgroup2  the core integration files in the VM on pure cgroup2, expected failures named
 #   make check-kernels  the core integration files in the VM on kernels 6.1, 6.12 and the newest
 #   make check-package  build the Debian package, lintian it, install it into a scratch root
 #   make demo       boot a systemd container, break its automounts as a restore does, repair them
@@ -76,7 +78,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(UNIT_SRC))
 OCI_LIB  := $(BUILDDIR)/oci/liboci.a
 LXC_LIB  := $(BUILDDIR)/lxc/liblxc-front.a
 
-.PHONY: vm-shell vm-image check-kernels
+.PHONY: vm-shell vm-image check-kernels check-cgroup2 check-vm-full
 .PHONY: all deps check check-unit check-sanitize check-package check-integration demo bench install \
         uninstall clean format lint rig test-bin fuzz fuzz-build check-fuzz mutate
 .DEFAULT_GOAL := all
@@ -172,6 +174,17 @@ check-package:
 
 check-integration: all
 	@tests/run-integration
+
+# Every integration file in the VM (make check runs its tier there: hours under emulation).
+check-vm-full: deps
+	@$(MAKE) --no-print-directory all
+	@tests/vm/check --full
+
+# The core integration files on pure cgroup2 in the VM, with the expected failures of CRIU's
+# cgroup2 limits named (not part of make check: about half an hour under emulation).
+check-cgroup2: deps
+	@$(MAKE) --no-print-directory all
+	@tests/vm/check --cgroup2-core
 
 # The core integration files on each kernel Debian has (6.1, 6.12, the newest), in the VM.
 check-kernels: deps

@@ -75,16 +75,17 @@ int stash_put(Stash *s, const char *name, int tree_fd) {
         if (s->dir_fd < 0)
                 return -EBADF;
 
+        /* The copy first: a failure then leaves no directory behind to keep the stash. */
+        copy_fd = clone_mount_tree(tree_fd);
+        if (copy_fd < 0)
+                return copy_fd;
         if (mkdirat(s->dir_fd, name, 0700) < 0 && errno != EEXIST)
                 return -errno;
         target_fd = open_path_no_symlinks(s->dir_fd, name, O_DIRECTORY);
         if (target_fd < 0)
-                return target_fd;
-
-        copy_fd = clone_mount_tree(tree_fd);
-        if (copy_fd < 0)
-                return copy_fd;
-        r = attach_mount_tree(copy_fd, target_fd);
+                r = target_fd;
+        else
+                r = attach_mount_tree(copy_fd, target_fd);
         if (r < 0)
                 (void) unlinkat(s->dir_fd, name, AT_REMOVEDIR);
         return r;

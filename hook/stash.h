@@ -35,7 +35,8 @@ int stash_create(Stash *s, const char *name);
  * a private directory of ours, reached without a symlink, with -EPERM. */
 int stash_open(Stash *s, const char *name);
 
-/* Attaches a copy of tree_fd at name in the stash. */
+/* Attaches a copy of the mount tree at tree_fd (a mount point in our mount namespace: older
+ * kernels do not clone a detached tree) at name in the stash. */
 int stash_put(Stash *s, const char *name, int tree_fd);
 
 /* A detached copy of the tree kept at name in the stash. */

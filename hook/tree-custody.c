@@ -186,8 +186,11 @@ int set_tree_aside(Repair *rp, UnitRepair *u) {
         if (st.st_dev != u->before.top.dev)
                 return -ESTALE;
 
+        /* The stash's copy is cloned from the mount at Where, not from our detached copy:
+         * older kernels (6.1 and 6.12 among them) refuse to clone a mount that is in no
+         * namespace (EINVAL). */
         if (rp->stash.dir_fd >= 0) {
-                r = stash_put(&rp->stash, u->name, u->tree_fd);
+                r = stash_put(&rp->stash, u->name, where_fd);
                 if (r < 0)
                         log_warning_errno(r, "%s: cannot keep a copy in %s (%m); the tree is held only by this process until it is back.",
                                           u->name, rp->stash.path);

@@ -95,7 +95,7 @@ teardown() {
         run "$REPAIR_HOOK" --pid "$CT_PID" --unit 'srv-a*' --exclude 'srv-a[2-8].automount'
         assert_success
         assert_output --partial "1 automount unit(s): 1 repaired, 0 failed, 0 not touched."
-        rig_automount_answers "$CT_PID" /srv/a1 3
+        automount_answers "$CT_PID" /srv/a1 3
         automount_hangs "$CT_PID" /srv/a2
         automount_hangs "$CT_PID" /proc/sys/fs/binfmt_misc
 }
@@ -131,7 +131,7 @@ teardown() {
         assert_output --partial "the original filesystem is back on top"
         assert_output --partial "9 automount unit(s): 8 repaired, 1 failed, 0 not touched."
         files_intact "$NAME"
-        rig_automount_answers "$CT_PID" /srv/a2 3
+        automount_answers "$CT_PID" /srv/a2 3
         no_leftovers_in "$CT_PID"
 }
 
@@ -148,7 +148,7 @@ teardown() {
         assert_output --partial "srv-a5.automount (/srv/a5): no handle on the restored autofs (a request is already pending on it)"
         assert_output --regexp "1 process\(es\) of the container still wait on an automount from before the repair \(host PIDs $BLOCKED_PID \([a-z]+\)\): they blocked before a handle could be taken, and only a kill releases them\. The hook as CRIU action script"
         assert_equal "$(rig_proc_state "$BLOCKED_PID")" "D autofs_wait"
-        rig_automount_answers "$CT_PID" /srv/a5 3
+        automount_answers "$CT_PID" /srv/a5 3
         kill_blocked_access "$BLOCKED_PID"
 
         # Nothing blocked: nothing reported.

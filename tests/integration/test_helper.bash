@@ -186,10 +186,11 @@ files_intact() {
 }
 
 # all_answer PID [TIMEOUT]: every autofs in the container of PID answers an access from inside
-# within TIMEOUT seconds (default 3), and every automount of AUTOMOUNTS is among them. A hang is
-# reported with what the process was blocked on.
+# within TIMEOUT seconds (default 3; scaled by rig_budget_s), and every automount of AUTOMOUNTS
+# is among them. A hang is reported with what the process was blocked on.
 all_answer() {
-        local pid=$1 timeout=${2:-3} found p rc
+        local pid=$1 timeout found p rc
+        timeout=$(rig_budget_s "${2:-3}")
         found=$(rig_autofs_mounts "$pid" | awk '{ print $1 }' | sort -u)
         for p in "${AUTOMOUNTS[@]}"; do
                 grep -qxF -- "$p" <<<"$found" || {
@@ -334,10 +335,10 @@ wait_process_gone() {
 # --- accesses to automounts ------------------------------------------------------------------
 
 # automount_answers PID PATH [TIMEOUT]: 0 when an access to PATH from inside the container
-# succeeds within TIMEOUT seconds (default 2); non-zero otherwise. A hung access is killed by
-# its PID and reaped; $RIG_HANG_STATE then tells what it was blocked on.
+# succeeds within TIMEOUT seconds (default 2, scaled by rig_budget_s); non-zero otherwise. A hung
+# access is killed by its PID and reaped; $RIG_HANG_STATE then tells what it was blocked on.
 automount_answers() {
-        rig_automount_answers "$@"
+        rig_automount_answers "$1" "$2" "$(rig_budget_s "${3:-2}")"
 }
 
 # automount_hangs PID PATH [TIMEOUT]: 0 only when an access to PATH is still blocked in the
@@ -384,7 +385,7 @@ automounts_beneath_answer() {
                         echo "$unit still $state after its unmount" >&2
                         return 1
                 }
-                rig_automount_answers "$pid" "$p" 3 || {
+                automount_answers "$pid" "$p" 3 || {
                         echo "$p: the autofs beneath does not answer ($RIG_HANG_STATE)" >&2
                         return 1
                 }

@@ -24,6 +24,8 @@ VM_PACKAGES_COMMON=(
         runc lxc podman conmon uidmap slirp4netns catatonit fuse-overlayfs
         iptables iproute2 jq psmisc util-linux mount procps perl strace time bc fuse3
         bats bats-assert bats-support
+        # 10-repair checks what "make install" installs (from the host's build, nothing compiled)
+        make
         libyajl2 libmount1 libsystemd0 libasan8 libubsan1
 )
 vm_packages() {
